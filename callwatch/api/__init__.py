@@ -1,0 +1,1 @@
+"""Signed HTTP access to the voice group-call API. Never imports Textual."""

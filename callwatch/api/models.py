@@ -1,0 +1,282 @@
+"""Typed, normalised models of the vendor's task JSON.
+
+Parse leniently, fail loudly: drifting field types are tolerated, but a body
+that is not the documented envelope raises :class:`BadResponseError`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+from callwatch.api.convert import to_datetime, to_float, to_int, to_seconds, to_text
+from callwatch.errors import BadResponseError, api_error_for
+
+
+class JobState(enum.Enum):
+    WAITING = 0
+    CALLING = 1
+    COMPLETED = 2
+    SUBMISSION_FAILED = 3
+    CANCELLED = 4
+    SUSPENDED = 5
+    SUBMITTING = 6
+    UNKNOWN = -1
+
+    @classmethod
+    def from_code(cls, code: int | None) -> JobState:
+        if code is None:
+            return cls.UNKNOWN
+        try:
+            state = cls(code)
+        except ValueError:
+            return cls.UNKNOWN
+        return state
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+    @property
+    def slug(self) -> str:
+        return self.name.lower()
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobState.COMPLETED, JobState.SUBMISSION_FAILED, JobState.CANCELLED)
+
+    @property
+    def ok(self) -> bool:
+        return self is JobState.COMPLETED
+
+
+_LABELS = {
+    JobState.WAITING: "waiting",
+    JobState.CALLING: "calling",
+    JobState.COMPLETED: "completed",
+    JobState.SUBMISSION_FAILED: "submit failed",
+    JobState.CANCELLED: "cancelled",
+    JobState.SUSPENDED: "suspended",
+    JobState.SUBMITTING: "submitting",
+    JobState.UNKNOWN: "unknown",
+}
+
+ACTIVE_STATES = tuple(s for s in JobState if not s.finished and s is not JobState.UNKNOWN)
+FINISHED_STATES = tuple(s for s in JobState if s.finished)
+
+
+def _api(name: str, kind: str = "int") -> Any:
+    """Declare a Job field with its API key and conversion kind."""
+    return field(default=None, metadata={"api": name, "kind": kind})
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One task, from a list record or a detail response. Unknown fields are None."""
+
+    job_id: int
+    status_code: int | None = _api("status")
+    task_name: str | None = _api("taskName", "text")
+    rate: float | None = _api("rate", "float")
+    num_cnt: int | None = _api("numCnt")
+    call_num: int | None = _api("callNum")
+    success: int | None = _api("success")
+    fail: int | None = _api("fail")
+    created_time: datetime | None = _api("createdTime", "time")
+    # detail-only fields
+    display_num: str | None = _api("displayNum", "text")
+    text: str | None = _api("text", "text")
+    charge_len: int | None = _api("chargeLen")
+    toseat_num: int | None = _api("toseatNum")
+    success_rate: float | None = _api("successRate", "float")
+    toseat_num_rate: float | None = _api("toseatNumRate", "float")
+    send_time: datetime | None = _api("sendTime", "time")
+    mdf_time: datetime | None = _api("mdfTime", "time")
+    app_id: str | None = _api("appId", "text")
+    source: int | None = _api("source")
+    voice_file_id: str | None = _api("voiceFileId", "text")
+    callout_rate: int | None = _api("calloutRate")
+    finish_time: datetime | None = _api("finishTime", "time")
+    key_feedback_num: int | None = _api("keyFeedbackNum")
+    upload_name: str | None = _api("uploadName", "text")
+    base_file: str | None = _api("baseFile", "text")
+    call_loss_num: int | None = _api("callLossNum")
+    call_duration: int | None = _api("callDuration")
+    call_loss_num_rate: float | None = _api("callLossNumRate", "float")
+    country_code: str | None = _api("code", "text")
+    max_calls: int | None = _api("maxCalls")
+    loop_count: int | None = _api("loopCount")
+    lan: str | None = _api("lan", "text")
+    all_call_toseat_num: int | None = _api("allCallToseatNum")
+    call_total: int | None = _api("callTotal")
+    acd: float | None = _api("acd", "seconds")
+    sip_group_name: str | None = _api("sipGroupName", "text")
+    received_seat_num: int | None = _api("receivedSeatNum")
+    online_seat_num: int | None = _api("onineSeatNum")  # sic: the vendor's spelling
+    max_ringing_time: int | None = _api("maxRingingTime")
+    script_id: int | None = _api("scriptId")
+    task_type: int | None = _api("taskType")
+    has_detail: bool = False
+
+    @property
+    def state(self) -> JobState:
+        return JobState.from_code(self.status_code)
+
+    @property
+    def called(self) -> int | None:
+        """Numbers dialled: ``callNum`` from the list, else success + fail (detail)."""
+        if self.call_num is not None:
+            return self.call_num
+        if self.success is not None and self.fail is not None:
+            return self.success + self.fail
+        return None
+
+    @property
+    def progress(self) -> float | None:
+        """Percent 0..100: ``rate`` when usable, else called / numCnt."""
+        if self.rate is not None and 0.0 <= self.rate <= 100.0:
+            return self.rate
+        called, total = self.called, self.num_cnt
+        if called is not None and total:
+            return max(0.0, min(100.0, 100.0 * called / total))
+        if self.state is JobState.COMPLETED:
+            return 100.0
+        return None
+
+    @property
+    def answer_rate(self) -> float | None:
+        """successRate when given, else success / called."""
+        if self.success_rate is not None:
+            return self.success_rate
+        called = self.called
+        if self.success is not None and called:
+            return 100.0 * self.success / called
+        return None
+
+    def merged(self, newer: Job) -> Job:
+        """Overlay ``newer`` on this job; fields ``newer`` lacks keep their value.
+
+        A list record lacks the detail fields, so a fresh list record must not
+        erase the detail fetched earlier.
+        """
+        if newer.has_detail:
+            return newer
+        values: dict[str, Any] = {}
+        for f in fields(Job):
+            new = getattr(newer, f.name)
+            values[f.name] = new if new is not None else getattr(self, f.name)
+        values["has_detail"] = self.has_detail
+        return Job(**values)
+
+    def to_api_dict(self) -> dict[str, Any]:
+        """The normalised fields under their API names (times as ISO 8601)."""
+        out: dict[str, Any] = {"jobId": self.job_id}
+        for f in fields(Job):
+            api = f.metadata.get("api")
+            if not api:
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            out[api] = value
+        return out
+
+
+_CONVERT = {
+    "int": to_int,
+    "float": to_float,
+    "text": to_text,
+    "time": to_datetime,
+    "seconds": to_seconds,
+}
+_FIELDS = [(f.name, f.metadata["api"], _CONVERT[f.metadata["kind"]]) for f in fields(Job)
+           if "api" in f.metadata]
+
+
+def parse_job(record: object, *, detail: bool = False) -> Job:
+    """Build a :class:`Job` from one list record or detail ``data`` object."""
+    if not isinstance(record, Mapping):
+        raise BadResponseError(f"task record is {_type_name(record)}, expected an object")
+    raw_id = record.get("jobId", record.get("taskId"))
+    job_id = to_int(raw_id)
+    if job_id is None:
+        raise BadResponseError("task record has no usable jobId/taskId")
+    values: dict[str, Any] = {}
+    for name, api, conv in _FIELDS:
+        values[name] = conv(record.get(api))
+    # ``acd`` and ``status`` arrive as strings and numbers alike; the converters coped.
+    return Job(job_id=job_id, has_detail=detail, **values)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    records: tuple[Job, ...]
+    total: int
+    size: int
+    current: int
+    pages: int
+
+
+def unwrap(body: object) -> object:
+    """Check a response envelope (``code``/``msg`` or ``status``/``reason``) and return ``data``.
+
+    Raises the typed :class:`ApiError` for a non-zero code and
+    :class:`BadResponseError` when the body is not an envelope at all.
+    """
+    if not isinstance(body, Mapping):
+        raise BadResponseError(f"response body is {_type_name(body)}, expected a JSON object")
+    if "code" in body:
+        raw_code, message = body.get("code"), body.get("msg", body.get("reason"))
+    elif "status" in body:
+        raw_code, message = body.get("status"), body.get("reason", body.get("msg"))
+    else:
+        raise BadResponseError("response has neither 'code' nor 'status': not an API envelope")
+    code = to_int(raw_code)
+    if code is None:
+        raise BadResponseError(f"response status code {_short(raw_code)} is not a number")
+    if code != 0:
+        raise api_error_for(code, to_text(message))
+    return body.get("data")
+
+
+def parse_detail(body: object) -> Job:
+    data = unwrap(body)
+    if data is None:
+        raise BadResponseError("detail response has no data")
+    return parse_job(data, detail=True)
+
+
+def parse_page(body: object) -> Page:
+    data = unwrap(body)
+    if not isinstance(data, Mapping):
+        raise BadResponseError(f"task list data is {_type_name(data)}, expected a page object")
+    raw_records = data.get("records")
+    if raw_records is None:
+        raw_records = []
+    if not isinstance(raw_records, list):
+        raise BadResponseError("task list 'records' is not a list")
+    records = tuple(parse_job(r) for r in raw_records)
+    size = to_int(data.get("size")) or len(records) or 1
+    total = to_int(data.get("total"))
+    if total is None:
+        total = len(records)
+    pages = to_int(data.get("pages"))
+    if pages is None:
+        pages = -(-total // size) if size > 0 else 0
+    current = to_int(data.get("current")) or 1
+    return Page(records=records, total=total, size=size, current=current, pages=pages)
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

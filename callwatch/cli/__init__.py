@@ -1,0 +1,34 @@
+"""Command-line entry: ``callwatch`` (the monitor) and its subcommands.
+
+Subcommand modules are imported lazily so that one-shot commands never pay for
+importing Textual.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "sim": ("callwatch.cli.sim_cmd", "serve the API simulator on loopback"),
+    "status": ("callwatch.cli.oneshot", "print the state of tasks once"),
+    "list": ("callwatch.cli.oneshot", "list the account's tasks"),
+    "wait": ("callwatch.cli.oneshot", "wait until tasks finish"),
+    "login": ("callwatch.cli.auth_cmds", "store credentials for a profile"),
+    "logout": ("callwatch.cli.auth_cmds", "remove a profile's secret"),
+    "auth": ("callwatch.cli.auth_cmds", "show where credentials come from and if they work"),
+    "info": ("callwatch.cli.auth_cmds", "print version, file paths and keyring backend"),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in COMMANDS:
+        name = args.pop(0)
+        module = importlib.import_module(COMMANDS[name][0])
+        return int(module.run(name, args))
+    from callwatch.cli import monitor_cmd
+
+    return monitor_cmd.run("monitor", args)

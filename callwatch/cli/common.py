@@ -1,0 +1,79 @@
+"""Shared CLI pieces: exit codes, connection flags, one-line error reporting."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import TypeVar
+
+from callwatch.errors import (
+    ApiError,
+    AuthError,
+    CallwatchError,
+    ConfigError,
+    CredentialsError,
+    IpDeniedError,
+    TimestampError,
+    TransportError,
+)
+
+EXIT_OK = 0
+EXIT_TASK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_NETWORK = 4
+EXIT_API = 5
+EXIT_TIMEOUT = 124
+
+EXIT_CODES_HELP = """exit codes:
+  0    ok
+  1    a task ended badly (wait: submission failed or cancelled)
+  2    usage error
+  3    credentials or authentication problem
+  4    API unreachable / transport failure
+  5    the API rejected a request or a task could not be read
+  124  timeout (wait)"""
+
+
+def exit_code_for(error: BaseException) -> int:
+    if isinstance(error, CredentialsError | AuthError | IpDeniedError | TimestampError):
+        return EXIT_AUTH
+    if isinstance(error, TransportError):
+        return EXIT_NETWORK
+    if isinstance(error, ApiError):
+        return EXIT_API
+    if isinstance(error, ConfigError):
+        return EXIT_USAGE
+    return EXIT_API
+
+
+def add_connection_args(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("connection")
+    g.add_argument("--profile", help="named profile from config.toml (env CALLWATCH_PROFILE)")
+    g.add_argument("--brand", help="itnio | onbuka | laaffic (env CALLWATCH_BRAND)")
+    g.add_argument("--base-url", help="scheme://host[:port]; the path follows the brand "
+                                      "(env CALLWATCH_BASE_URL)")
+    g.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+
+def print_error(message: str) -> None:
+    from callwatch.cli.output import sanitize
+
+    print(f"callwatch: {sanitize(message)}", file=sys.stderr)
+
+
+T = TypeVar("T")
+
+
+def guarded(debug: bool, fn: Callable[[], int]) -> int:
+    """Run a command; expected errors become one line on stderr and an exit code."""
+    try:
+        return fn()
+    except CallwatchError as exc:
+        if debug:
+            raise
+        print_error(exc.message)
+        return exit_code_for(exc)
+    except KeyboardInterrupt:
+        return 130

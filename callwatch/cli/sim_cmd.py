@@ -1,0 +1,75 @@
+"""``callwatch sim``: serve the simulator on loopback with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import string
+import sys
+from collections.abc import Sequence
+
+from callwatch.api.brands import Brand
+from callwatch.cli.common import EXIT_USAGE
+from callwatch.sim.app import SimConfig, SimState
+from callwatch.sim.faults import PROFILES
+from callwatch.sim.model import SimClock
+
+
+def _token(n: int) -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="callwatch sim",
+                                description="Serve the voice group-call API simulator.")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--jobs", type=int, default=12, help="tasks to create (default 12)")
+    p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--faults", choices=PROFILES, default="none")
+    p.add_argument("--brand", choices=[b.value for b in Brand], default="itnio")
+    p.add_argument("--api-key")
+    p.add_argument("--api-secret")
+    p.add_argument("--rate-limit", type=float, default=None,
+                   help="requests per second per key before -15 (default: unlimited)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow a non-loopback --host (disables the /_sim/ control endpoints)")
+    return p
+
+
+def run(name: str, argv: Sequence[str]) -> int:
+    from callwatch.sim.server import is_loopback, make_server
+
+    args = build_parser().parse_args(argv)
+    if not is_loopback(args.host) and not args.allow_remote:
+        print(f"callwatch sim: refusing to listen on non-loopback host {args.host!r}; "
+              "pass --allow-remote if you really mean it", file=sys.stderr)
+        return EXIT_USAGE
+    if args.jobs < 0 or args.speed <= 0:
+        print("callwatch sim: --jobs must be >= 0 and --speed > 0", file=sys.stderr)
+        return EXIT_USAGE
+    key = args.api_key or _token(8)
+    secret = args.api_secret or _token(16)
+    import time
+
+    state = SimState(SimConfig(brand=Brand(args.brand), keys={key: secret}, faults=args.faults,
+                               seed=args.seed, rate_limit=args.rate_limit,
+                               control=not args.allow_remote),
+                     clock=SimClock(time.time, args.speed))
+    state.populate(args.jobs)
+    base = f"http://{args.host}:{args.port}"
+    print(f"callwatch simulator ({args.brand}, {args.jobs} tasks, faults={args.faults}, "
+          f"speed={args.speed}) on {base}", flush=True)
+    print("Use it with:", flush=True)
+    # Printing the secret is the point here: it is the simulator's own, made up just now.
+    print(f"  export CALLWATCH_BASE_URL={base} CALLWATCH_BRAND={args.brand}", flush=True)
+    print(f"  export CALLWATCH_API_KEY={key} CALLWATCH_API_SECRET={secret}", flush=True)
+    print("Ctrl+C stops it.", flush=True)
+    server = make_server(state, args.host, args.port)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,385 @@
+"""The simulator's HTTP API (Starlette), faithful to the vendor's wire format."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import formatdate
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from callwatch.api.brands import Brand
+from callwatch.api.convert import API_TZ, LOCAL_DT_FORMAT
+from callwatch.sim.faults import Fault, FaultPlan
+from callwatch.sim.model import (
+    CANCELLED,
+    FINISHED,
+    SUSPENDED,
+    SimClock,
+    SimJob,
+    demo_jobs,
+    search_match,
+)
+
+
+class DropConnection(Exception):
+    """Raised mid-response to make the server close the connection."""
+
+
+@dataclass
+class SimConfig:
+    brand: Brand = Brand.ITNIO
+    keys: dict[str, str] = field(default_factory=lambda: {"demo-key": "demo-secret"})
+    timestamp_window: float = 300.0
+    allowed_ips: dict[str, set[str]] = field(default_factory=dict)  # key -> allowed IPs
+    rate_limit: float | None = None  # requests per second per key; None = unlimited
+    rate_burst: int = 20
+    faults: str = "none"
+    seed: int = 0
+    control: bool = True  # the unsigned /_sim/ endpoints (tests, soak)
+
+
+class SimState:
+    """Everything the simulator knows. Tests drive it directly (clock, faults, jobs)."""
+
+    def __init__(self, config: SimConfig, clock: SimClock | None = None,
+                 wall: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.clock = clock or SimClock(time.time)
+        self.wall = wall  # real time: signatures and the Date header
+        self.skew = 0.0  # extra server-clock offset (seconds)
+        self.jobs: dict[int, SimJob] = {}
+        self.faults = FaultPlan(config.faults, config.seed)
+        self.stats: Counter[str] = Counter()
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._next_id = 5000600
+        self._list_cache: tuple[object, list[SimJob]] | None = None
+
+    # -- jobs ------------------------------------------------------------------------
+    def populate(self, count: int, seed: int | None = None) -> None:
+        rng = random.Random(self.config.seed if seed is None else seed)
+        for job in demo_jobs(self.clock.now(), count, rng, self._next_id):
+            self.add(job)
+
+    def add(self, job: SimJob) -> SimJob:
+        self.jobs[job.job_id] = job
+        self._next_id = max(self._next_id, job.job_id + 1)
+        self._list_cache = None
+        return job
+
+    def new_id(self) -> int:
+        return self._next_id
+
+    def ground_truth(self, job_id: int) -> dict[str, Any]:
+        return self.jobs[job_id].detail_record(self.clock.now(), "jobId")
+
+    def server_time(self) -> float:
+        return self.wall() + self.skew
+
+    def filtered(self, start: float, end: float, states: frozenset[int],
+                 search: str | None) -> list[SimJob]:
+        """Jobs in the window, newest first; cached per half second of sim time so that
+        paging through 10,000 tasks does not recompute every state per page."""
+        now = self.clock.now()
+        key = (int(now * 2), start, end, states, search, len(self.jobs))
+        if self._list_cache is not None and self._list_cache[0] == key:
+            return self._list_cache[1]
+        out = [j for j in self.jobs.values()
+               if start <= j.created <= end
+               and (not states or j.status_at(now) in states)
+               and (not search or search_match(j, search))]
+        out.sort(key=lambda j: (j.created, j.job_id), reverse=True)
+        self._list_cache = (key, out)
+        return out
+
+
+def _parse_local(value: object) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value, LOCAL_DT_FORMAT).replace(tzinfo=API_TZ).timestamp()
+    except ValueError:
+        return None
+
+
+def _envelope(code: int, msg: str, data: object = None, *, as_string: bool = False,
+              style: str = "code") -> dict[str, Any]:
+    value: object = str(code) if as_string else code
+    if style == "status":
+        return {"status": str(code), "reason": msg, "data": data}
+    return {"code": value, "msg": msg, "data": data}
+
+
+_MESSAGES = {
+    -1: "Authentication error", -2: "Restricted IP", -15: "Query too frequent",
+    -16: "Timestamp expires", -18: "Port program unusual", -20: "Data already exists",
+    -22: "Parameter exception", -24: "Data does not exist", -54: "The task you submitted is wrong",
+}
+
+
+class _Reject(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """The ASGI app: fault layer around the Starlette routes."""
+    cfg = state.config
+    prefix = cfg.brand.voice_prefix
+    id_key = cfg.brand.id_key
+
+    def json_response(body: dict[str, Any]) -> Response:
+        return JSONResponse(body, headers={"Date": formatdate(state.server_time(), usegmt=True)})
+
+    def check_auth(request: Request) -> None:
+        h = request.headers
+        key, ts, sig = h.get("api-key"), h.get("timestamp"), h.get("sign")
+        if not key or not ts or not sig:
+            raise _Reject(-1)
+        secret = cfg.keys.get(key)
+        if secret is None:
+            raise _Reject(-1)
+        try:
+            ts_val = int(ts)
+        except ValueError:
+            raise _Reject(-16) from None
+        expected = hashlib.md5(f"{key}{secret}{ts}".encode(), usedforsecurity=False).hexdigest()
+        if not hmac.compare_digest(expected, sig.strip().lower()):
+            raise _Reject(-1)
+        if abs(state.server_time() - ts_val) > cfg.timestamp_window:
+            raise _Reject(-16)
+        allowed = cfg.allowed_ips.get(key)
+        client = request.client.host if request.client else ""
+        if allowed is not None and client not in allowed:
+            raise _Reject(-2)
+        if cfg.rate_limit is not None:
+            now = state.wall()
+            tokens, last = state._buckets.get(key, (float(cfg.rate_burst), now))
+            tokens = min(float(cfg.rate_burst), tokens + (now - last) * cfg.rate_limit)
+            if tokens < 1.0:
+                state._buckets[key] = (tokens, now)
+                raise _Reject(-15)
+            state._buckets[key] = (tokens - 1.0, now)
+
+    def api(style: str = "code", as_string: bool = False
+            ) -> Callable[[Callable[[Request], Awaitable[object]]],
+                          Callable[[Request], Awaitable[Response]]]:
+        def deco(handler: Callable[[Request], Awaitable[object]]
+                 ) -> Callable[[Request], Awaitable[Response]]:
+            async def endpoint(request: Request) -> Response:
+                state.stats["requests"] += 1
+                try:
+                    check_auth(request)
+                    data = await handler(request)
+                except _Reject as r:
+                    state.stats[f"code{r.code}"] += 1
+                    return json_response(_envelope(r.code, _MESSAGES.get(r.code, "error"),
+                                                   as_string=as_string, style=style))
+                state.stats["code0"] += 1
+                return json_response(_envelope(0, "success", data, as_string=as_string,
+                                               style=style))
+            return endpoint
+        return deco
+
+    async def body_of(request: Request) -> dict[str, Any]:
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            raise _Reject(-22) from None
+        if not isinstance(body, dict):
+            raise _Reject(-22)
+        return body
+
+    @api()
+    async def query(request: Request) -> object:
+        state.stats["query"] += 1
+        body = await body_of(request)
+        current, size, params = body.get("current"), body.get("size"), body.get("params")
+        if type(current) is not int or current < 1 or type(size) is not int \
+                or not 1 <= size <= 100 or not isinstance(params, dict):
+            raise _Reject(-22)
+        start, end = _parse_local(params.get("strTime")), _parse_local(params.get("endTime"))
+        if start is None or end is None or end < start:
+            raise _Reject(-22)
+        status_list = params.get("statusList") or []
+        if not isinstance(status_list, list) or any(
+                type(s) is not int or not 0 <= s <= 6 for s in status_list):
+            raise _Reject(-22)
+        search = params.get("searchCondition")
+        if search is not None and not isinstance(search, str):
+            raise _Reject(-22)
+        jobs = state.filtered(start, end, frozenset(status_list), search or None)
+        now = state.clock.now()
+        page = jobs[(current - 1) * size: current * size]
+        total = len(jobs)
+        return {"records": [j.list_record(now, id_key) for j in page], "total": total,
+                "size": size, "current": current, "pages": -(-total // size),
+                "orders": [], "optimizeCountSql": True, "searchCount": True,
+                "countId": None, "maxLimit": None}
+
+    @api()
+    async def detail(request: Request) -> object:
+        state.stats["detail"] += 1
+        try:
+            job_id = int(request.path_params["job_id"])
+        except ValueError:
+            raise _Reject(-22) from None
+        job = state.jobs.get(job_id)
+        if job is None:
+            raise _Reject(-24)
+        return job.detail_record(state.clock.now(), id_key)
+
+    def stop_jobs(ids: object, new_status: int) -> None:
+        if not isinstance(ids, list) or not ids or any(type(i) is not int for i in ids):
+            raise _Reject(-22)
+        now = state.clock.now()
+        jobs = []
+        for i in ids:
+            job = state.jobs.get(i)
+            if job is None:
+                raise _Reject(-24)
+            if job.status_at(now) in FINISHED or job.status_at(now) == new_status:
+                raise _Reject(-54)
+            jobs.append(job)
+        for job in jobs:
+            job.stopped_at, job.stopped_status = now, new_status
+        state._list_cache = None
+
+    @api(as_string=True)
+    async def cancel(request: Request) -> object:
+        stop_jobs((await body_of(request)).get("taskIdList"), CANCELLED)
+        return None
+
+    @api(as_string=True)
+    async def provisional(request: Request) -> object:
+        stop_jobs((await body_of(request)).get("jobIdList"), SUSPENDED)
+        return None
+
+    @api(style="status")
+    async def send(request: Request) -> object:
+        body = await body_of(request)
+        name, numbers, source = body.get("taskName"), body.get("numberList"), body.get("source")
+        if not isinstance(body.get("appId"), str) or not isinstance(name, str) \
+                or not 2 <= len(name) <= 64 or not isinstance(numbers, list) or not numbers \
+                or len(numbers) > 200_000 or source not in (1, 2, 3):
+            raise _Reject(-22)
+        if any(not isinstance(n, str) or not n.isdigit() or not 7 <= len(n) <= 15
+               for n in numbers):
+            raise _Reject(-22)
+        if source == 3 and not (isinstance(body.get("text"), str) and body.get("lan")):
+            raise _Reject(-22)
+        if source == 1 and not isinstance(body.get("voiceFileId"), str):
+            raise _Reject(-22)
+        if any(j.name == name for j in state.jobs.values()):
+            raise _Reject(-20)
+        now = state.clock.now()
+        start = now + 5
+        if body.get("sendTime") is not None:
+            when = _parse_local(body.get("sendTime"))
+            if when is None:
+                raise _Reject(-22)
+            start = max(start, when)
+        job = state.add(SimJob(job_id=state.new_id(), name=name, created=now,
+                               num_cnt=len(numbers), start=start, dial_rate=2.0,
+                               answer_ratio=0.6, talk_seconds=20, app_id=body["appId"],
+                               text=body.get("text") if source == 3 else None,
+                               lan=body.get("lan") if source == 3 else None))
+        return job.job_id
+
+    async def control(request: Request) -> Response:
+        """Unsigned test hooks: stats, faults, clock skew, time travel, raw jobs."""
+        what = request.path_params["what"]
+        if what == "stats":
+            if request.method == "POST":
+                state.stats.clear()
+            return JSONResponse(dict(state.stats))
+        body = await request.json() if request.method == "POST" else {}
+        if what == "faults":
+            state.faults.set_profile(str(body.get("profile", "none")))
+        elif what == "skew":
+            state.skew = float(body.get("seconds", 0))
+        elif what == "advance":
+            state.clock.advance(float(body.get("seconds", 0)))
+            state._list_cache = None
+        elif what == "jobs":
+            now = state.clock.now()
+            job = state.add(SimJob(
+                job_id=int(body.get("jobId", state.new_id())), name=str(body.get("taskName")),
+                created=now - 60, num_cnt=int(body.get("numCnt", 100)),
+                start=now + float(body.get("startIn", 0)),
+                dial_rate=float(body.get("dialRate", 1.0)), answer_ratio=0.5,
+                talk_seconds=20, text=body.get("text")))
+            return JSONResponse({"jobId": job.job_id})
+        else:
+            return JSONResponse({"error": "unknown control"}, status_code=404)
+        return JSONResponse({"ok": True})
+
+    routes = [
+        Route(f"{prefix}/group/call/query", query, methods=["POST"]),
+        Route(f"{prefix}/group/call/detail/{{job_id}}", detail, methods=["GET"]),
+        Route(f"{prefix}/group/call/cancel", cancel, methods=["POST"]),
+        Route(f"{prefix}/group/call/provisional", provisional, methods=["POST"]),
+        Route(f"{prefix}/group/call/send", send, methods=["POST"]),
+    ]
+    if cfg.control:
+        routes.append(Route("/_sim/{what}", control, methods=["GET", "POST"]))
+    inner = Starlette(routes=routes)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_sim/"):
+            await inner(scope, receive, send)
+            return
+        decision = state.faults.decide()
+        state.skew = decision.skew if state.faults.profile == "chaos" else state.skew
+        fault = decision.fault
+        if fault is not Fault.NONE:
+            state.stats[f"fault_{fault.value}"] += 1
+        date = formatdate(state.server_time(), usegmt=True).encode()
+        if fault is Fault.SLOW:
+            await asyncio.sleep(decision.delay)
+        elif fault is Fault.HTTP_503:
+            body = b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
+            await _raw(send, 503, body, b"text/html", date)
+            return
+        elif fault is Fault.DROP:
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", b"4096"), (b"date", date)]})
+            await send({"type": "http.response.body", "body": b'{"code":0,"da',
+                        "more_body": True})
+            raise DropConnection("simulated dropped connection")
+        elif fault is Fault.MALFORMED:
+            await _raw(send, 200, b"<html>gateway says hello</html>", b"application/json", date)
+            return
+        elif fault is Fault.TRUNCATED:
+            await _raw(send, 200, b'{"code":0,"msg":"success","data":{"records":[{"jobId":50',
+                       b"application/json", date)
+            return
+        elif fault in (Fault.RATE_LIMIT, Fault.INTERNAL):
+            code = -15 if fault is Fault.RATE_LIMIT else -18
+            body = json.dumps(_envelope(code, _MESSAGES[code])).encode()
+            await _raw(send, 200, body, b"application/json", date)
+            return
+        await inner(scope, receive, send)
+
+    return app
+
+
+async def _raw(send: Send, status: int, body: bytes, ctype: bytes, date: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", ctype),
+                            (b"content-length", str(len(body)).encode()), (b"date", date)]})
+    await send({"type": "http.response.body", "body": body})

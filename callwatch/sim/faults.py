@@ -1,0 +1,88 @@
+"""Deterministic fault injection for the simulator (same seed, same faults)."""
+
+from __future__ import annotations
+
+import enum
+import random
+from dataclasses import dataclass
+
+
+class Fault(enum.Enum):
+    NONE = "none"
+    HTTP_503 = "http_503"
+    SLOW = "slow"
+    DROP = "drop"  # connection closed mid-response
+    MALFORMED = "malformed"  # 200 with a body that is not JSON
+    TRUNCATED = "truncated"  # 200 with JSON cut short
+    RATE_LIMIT = "rate_limit"  # -15
+    INTERNAL = "internal"  # -18
+
+
+PROFILES = ("none", "flaky", "chaos")
+
+# Probability of each fault per request, by profile.
+_TABLE: dict[str, list[tuple[Fault, float]]] = {
+    "none": [],
+    "flaky": [(Fault.HTTP_503, 0.05), (Fault.SLOW, 0.05), (Fault.DROP, 0.03)],
+    "chaos": [
+        (Fault.HTTP_503, 0.05), (Fault.SLOW, 0.04), (Fault.DROP, 0.03),
+        (Fault.MALFORMED, 0.03), (Fault.TRUNCATED, 0.03), (Fault.RATE_LIMIT, 0.04),
+        (Fault.INTERNAL, 0.03),
+    ],
+}
+# chaos: in every block of this many requests, the last quarter sees a skewed clock.
+SKEW_BLOCK = 400
+SKEW_SECONDS = 900.0
+
+
+@dataclass
+class Decision:
+    fault: Fault
+    delay: float = 0.0
+    skew: float = 0.0
+
+
+class FaultPlan:
+    def __init__(self, profile: str = "none", seed: int = 0) -> None:
+        self.set_profile(profile)
+        self._rng = random.Random(seed)
+        self._count = 0
+        self._script: list[Fault] = []
+        self._then: Fault | None = None
+
+    def script(self, faults: list[Fault], then: Fault | None = None) -> None:
+        """Tests: serve these faults in order, then ``then`` forever (None: the profile)."""
+        self._script = list(faults)
+        self._then = then
+
+    @property
+    def profile(self) -> str:
+        return self._profile
+
+    def set_profile(self, profile: str) -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"unknown fault profile {profile!r}; choose one of {PROFILES}")
+        self._profile = profile
+
+    def decide(self) -> Decision:
+        """Draw the fault for the next request."""
+        self._count += 1
+        if self._script:
+            return Decision(self._script.pop(0))
+        if self._then is not None:
+            return Decision(self._then)
+        roll = self._rng.random()
+        delay_roll = self._rng.random()
+        skew = 0.0
+        if self._profile == "chaos" and (self._count % SKEW_BLOCK) >= SKEW_BLOCK * 3 // 4:
+            skew = SKEW_SECONDS
+        acc = 0.0
+        for fault, p in _TABLE[self._profile]:
+            acc += p
+            if roll < acc:
+                delay = 0.0
+                if fault is Fault.SLOW:
+                    # Mostly slow-but-fine; one in five longer than a client's read timeout.
+                    delay = 1.0 + 2.0 * delay_roll if delay_roll < 0.8 else 12.0
+                return Decision(fault, delay, skew)
+        return Decision(Fault.NONE, 0.0, skew)

@@ -1,0 +1,93 @@
+"""Run the simulator: on loopback with uvicorn, or in-process for the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import uvicorn
+
+from callwatch.api.client import ApiClient, Credentials, in_process_transport
+from callwatch.api.signing import Secret
+from callwatch.sim.app import DropConnection, SimConfig, SimState, build_app
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def make_server(state: SimState, host: str, port: int, log_level: str = "warning"
+                ) -> uvicorn.Server:
+    config = uvicorn.Config(
+        build_app(state), host=host, port=port, log_level=log_level,
+        # The app sets Date itself, from its own (possibly skewed) clock.
+        date_header=False, server_header=False, access_log=False, lifespan="off",
+        timeout_graceful_shutdown=1,
+    )
+    return uvicorn.Server(config)
+
+
+@dataclass
+class RunningSim:
+    state: SimState
+    base_url: str
+    server: uvicorn.Server
+
+
+@contextlib.contextmanager
+def serve_in_thread(state: SimState, host: str = "127.0.0.1") -> Iterator[RunningSim]:
+    """Serve on a free loopback port in a background thread (tests, benchmarks)."""
+    port = free_port(host)
+    server = make_server(state, host, port)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(500):
+        if server.started:
+            break
+        threading.Event().wait(0.01)
+    else:
+        raise RuntimeError("simulator did not start")
+    try:
+        yield RunningSim(state, f"http://{host}:{port}", server)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+def demo_state(jobs: int = 12, seed: int = 7, faults: str = "none") -> SimState:
+    state = SimState(SimConfig(faults=faults, seed=seed))
+    state.populate(jobs)
+    return state
+
+
+def demo_client(state: SimState, **kwargs: object) -> ApiClient:
+    """An API client wired to an in-process simulator (no sockets, no account)."""
+    key, secret = next(iter(state.config.keys.items()))
+    return ApiClient(Credentials(key, Secret(secret)), state.config.brand,
+                     "http://callwatch-demo.invalid",
+                     transport=in_process_transport(build_app(state), DropConnection),
+                     **kwargs)  # type: ignore[arg-type]
+
+
+async def serve_forever(server: uvicorn.Server) -> None:
+    await server.serve()
+
+
+def run(server: uvicorn.Server) -> None:
+    asyncio.run(serve_forever(server))

@@ -1,0 +1,1 @@
+"""Files and secrets: platformdirs paths, config and profiles, watch list, keyring."""
