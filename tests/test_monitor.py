@@ -160,7 +160,7 @@ async def test_requests_per_cycle_with_1000_active_tasks_counted_at_server() -> 
             mon = Monitor(client)
             now = state.clock.now()
             active = [j.job_id for j in state.jobs.values()
-                      if not j.status_at(now) in (2, 3, 4)]
+                      if j.status_at(now) not in (2, 3, 4)]
             mon.watch(active)
             mon.select(active[0])
             await mon.run_cycle()  # first cycle learns the account size
