@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 
 import rich
@@ -47,7 +48,8 @@ class CallwatchApp(App[int]):
     def __init__(self, monitor: Monitor, *, account: str, profile: str | None = None,
                  settings: UiSettings | None = None, initial: Iterable[int] = (),
                  clock: Callable[[], float] = time.monotonic,
-                 connector: Connector | None = None, persist: bool = True) -> None:
+                 connector: Connector | None = None, persist: bool = True,
+                 wall: Callable[[], datetime] | None = None) -> None:
         super().__init__()
         self.monitor = monitor
         self.account = account
@@ -55,6 +57,7 @@ class CallwatchApp(App[int]):
         self.settings = settings or UiSettings()
         self.clock = clock
         self.connector = connector
+        self.wall = wall  # the browse screen's "now" (tests freeze it)
         self.persist = persist
         self.ui_state = load_ui_state(profile) if persist else UiState()
         self.monitor.watch(self.ui_state.watched)
@@ -236,8 +239,8 @@ class CallwatchApp(App[int]):
         self.notify(f"Stopped watching {' '.join(map(str, ids))}", markup=False)
 
     def action_browse(self) -> None:
-        self.push_screen(BrowseScreen(self.monitor.client, set(self.monitor.watched)),
-                         self._browsed)
+        self.push_screen(BrowseScreen(self.monitor.client, set(self.monitor.watched),
+                                      now=self.wall), self._browsed)
 
     def _browsed(self, result: BrowseResult | None) -> None:
         if result is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from rich.text import Text
 from textual import on, work
@@ -51,7 +52,7 @@ class BrowseScreen(Screen[BrowseResult | None]):
     ]
 
     def __init__(self, client: ApiClient, watched: set[int],
-                 now: Callable[[], TimeWindow] | None = None) -> None:
+                 now: Callable[[], datetime] | None = None) -> None:
         super().__init__()
         self.client = client
         self.watched = set(watched)
@@ -61,7 +62,7 @@ class BrowseScreen(Screen[BrowseResult | None]):
         self.window_days = 1
         self.state_choice = "active"
         self.search = ""
-        self._window = now
+        self._now = now
 
     def compose(self) -> ComposeResult:
         with Vertical(id="browse"):
@@ -95,7 +96,8 @@ class BrowseScreen(Screen[BrowseResult | None]):
 
     @work(exclusive=True, group="browse", exit_on_error=False)
     async def _load(self, page_no: int) -> None:
-        window = self._window() if self._window else TimeWindow.last(self.window_days)
+        now = self._now() if self._now is not None else None
+        window = TimeWindow.last(self.window_days, now)
         try:
             page = await self.client.query(window, states_for(self.state_choice), page_no,
                                            PAGE_SIZE, self.search or None)

@@ -164,9 +164,13 @@ class DetailScreen(Screen[None]):
         Binding("k,up", "scroll('up')", "Scroll", show=False, id="detail.up"),
     ]
 
-    def __init__(self, job_id: int) -> None:
+    def __init__(self, job_id: int, view: TaskView | None = None) -> None:
         super().__init__()
         self.job_id = job_id
+        self.view = view
+
+    def on_mount(self) -> None:
+        self.show(self.view)
 
     def compose(self) -> ComposeResult:
         yield DetailPane(id="detail-full")
@@ -180,4 +184,6 @@ class DetailScreen(Screen[None]):
             pane.scroll_up()
 
     def show(self, view: TaskView | None) -> None:
-        self.query_one(DetailPane).show(view)
+        self.view = view
+        if self.is_mounted:
+            self.query_one(DetailPane).show(view)

@@ -194,9 +194,7 @@ class MainScreen(Screen[None]):
         jid = self.table.selected_id
         if jid is None:
             return
-        screen = DetailScreen(jid)
-        self.app.push_screen(screen)
-        screen.show(self.cw.monitor.view(jid))
+        self.app.push_screen(DetailScreen(jid, self.cw.monitor.view(jid)))
 
     def action_escape(self) -> None:
         if isinstance(self.focused, Input) or self.table.filter_text:
