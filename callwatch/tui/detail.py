@@ -138,12 +138,13 @@ class DetailPane(VerticalScroll):
 
     can_focus = False
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, view: TaskView | None = None, *,
+                 id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self.view: TaskView | None = None
+        self.view = view
 
     def compose(self) -> ComposeResult:
-        yield Static(detail_renderable(None), id="detail-body")
+        yield Static(detail_renderable(self.view), id="detail-body")
 
     def show(self, view: TaskView | None) -> None:
         self.view = view
@@ -169,11 +170,8 @@ class DetailScreen(Screen[None]):
         self.job_id = job_id
         self.view = view
 
-    def on_mount(self) -> None:
-        self.show(self.view)
-
     def compose(self) -> ComposeResult:
-        yield DetailPane(id="detail-full")
+        yield DetailPane(self.view, id="detail-full")
         yield Footer()
 
     def action_scroll(self, direction: str) -> None:
@@ -185,5 +183,5 @@ class DetailScreen(Screen[None]):
 
     def show(self, view: TaskView | None) -> None:
         self.view = view
-        if self.is_mounted:
-            self.query_one(DetailPane).show(view)
+        for pane in self.query(DetailPane):
+            pane.show(view)

@@ -26,8 +26,8 @@ DETAIL_MIN_WIDTH = 100
 DETAIL_MIN_HEIGHT = 30
 
 MAIN_BINDINGS = [
-    Binding("q", "app.quit_app", "Quit", id="quit"),
     Binding("question_mark", "app.help", "Help", id="help"),
+    Binding("q", "app.quit_app", "Quit", id="quit"),
     Binding("enter", "open_detail", "Detail", id="detail", priority=True),
     Binding("escape", "escape", "Back/clear", show=False, id="back"),
     Binding("slash", "filter", "Filter", id="filter"),

@@ -103,12 +103,13 @@ class HelpScreen(ModalScreen[None]):
                       show_edge=False, pad_edge=False)
         table.add_column("key", style="bold", no_wrap=True)
         table.add_column("action")
-        table.add_column("id (for [keys] in config.toml)", style="dim", no_wrap=True)
+        table.add_column(Text("id (for [keys] in config.toml)"), style="dim", no_wrap=True)
         for key, desc, bid in self.rows:
             table.add_row(key, desc, bid)
         with VerticalScroll(classes="dialog", id="help-box"):
             yield Static(table, id="help-table")
-            yield Label("esc / q / ?: close · remap keys in config.toml [keys]", classes="hint")
+            yield Label("esc / q / ?: close · remap keys in config.toml [keys]", classes="hint",
+                        markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)
