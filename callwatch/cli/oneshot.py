@@ -143,7 +143,7 @@ def build_parser(name: str) -> argparse.ArgumentParser:
         p.add_argument("--timeout", type=seconds_arg, metavar="SECONDS",
                        help="give up after this long (exit 124); default: wait forever")
         p.add_argument("--interval", type=seconds_arg, metavar="SECONDS",
-                       help="seconds between polls (default: the profile's, 5; min 0.5)")
+                       help="seconds between polls (default: the profile's, 5; min 1)")
         p.add_argument("--quiet", "-q", action="store_true",
                        help="no progress line and no summary: only the exit code")
     else:  # pragma: no cover - the dispatcher only routes the three names
