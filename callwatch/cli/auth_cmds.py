@@ -133,9 +133,10 @@ async def verify(brand: Brand, base_url: str, credentials: Credentials) -> Check
         except ApiError as exc:
             return Check(False, f"the API refused the check request: {exc.message}", EXIT_API)
     if client.clock_offset:
-        return Check(True, f"ok, clock skew corrected: the local clock is off by "
-                     f"{-client.clock_offset:+.0f} s; callwatch compensates, but fix NTP",
-                     EXIT_OK)
+        side = "behind" if client.clock_offset > 0 else "ahead of"
+        return Check(True, f"ok, clock skew corrected: the local clock is "
+                     f"{abs(client.clock_offset):.0f} s {side} the API's; callwatch "
+                     "compensates, but fix the clock (NTP)", EXIT_OK)
     return Check(True, f"ok: signed request accepted ({page.total} task(s) in the last day)",
                  EXIT_OK)
 

@@ -77,13 +77,15 @@ def _run_with_timeout(fn: Callable[[], T], timeout: float, what: str) -> T:
 
 def _backend() -> Any:
     """The keyring backend, initialised once with recommended backends only."""
-    import keyring
     import keyring.core
+    from keyring.backends import fail
 
     with _init_lock:
-        if getattr(keyring.core, "_keyring_backend", None) is None:
+        current = getattr(keyring.core, "_keyring_backend", None)
+        if current is None:
             keyring.core.init_backend(limit=keyring.core.recommended)
-        return keyring.get_keyring()
+            current = getattr(keyring.core, "_keyring_backend", None)
+        return current if current is not None else fail.Keyring()  # type: ignore[no-untyped-call]
 
 
 def _describe(backend: Any) -> str:
