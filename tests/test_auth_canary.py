@@ -82,3 +82,20 @@ def test_secret_repr_in_connection_objects() -> None:
     conn = resolve_connection(env={"CALLWATCH_API_KEY": KEY, "CALLWATCH_API_SECRET": CANARY})
     assert CANARY not in repr(conn) and CANARY not in str(conn)
     assert CANARY not in f"{conn.credentials.secret}"
+
+
+def test_no_plain_secret_in_resolution_locals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash screen prints every frame's locals: none may hold the plain secret."""
+    import traceback
+
+    from callwatch.errors import ConfigError
+    from callwatch.store.resolve import resolve_connection
+
+    env = {"CALLWATCH_API_KEY": KEY, "CALLWATCH_API_SECRET": CANARY,
+           "CALLWATCH_BASE_URL": "ftp://nope"}
+    with pytest.raises(ConfigError) as info:
+        resolve_connection(env=env)
+    for frame, _ in traceback.walk_tb(info.value.__traceback__):
+        if frame.f_code.co_name == "resolve_connection":
+            shown = "".join(repr(v) for k, v in frame.f_locals.items() if k != "env")
+            assert CANARY not in shown

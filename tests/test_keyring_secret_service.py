@@ -54,3 +54,17 @@ def test_login_status_logout_with_gnome_keyring(secret_service: dict[str, str]) 
         assert after.returncode == 3 and "holds no secret" in after.stderr
         forget = run_callwatch("logout", "--profile", "ops", "--forget", env=env)
         assert forget.returncode == 0 and load_config().profiles == {}
+
+
+def test_missing_tools_skip_or_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from tests.conftest import require_tools
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("CALLWATCH_REQUIRE_SYSTEM_TOOLS", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        require_tools("gnome-keyring-daemon")
+    monkeypatch.setenv("CALLWATCH_REQUIRE_SYSTEM_TOOLS", "1")
+    with pytest.raises(pytest.fail.Exception, match="gnome-keyring-daemon"):
+        require_tools("gnome-keyring-daemon")

@@ -50,6 +50,26 @@ class Connection:
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
 
+@dataclass(frozen=True)
+class _EnvSettings:
+    api_key: str | None
+    secret: Secret | None
+    brand: str | None
+    base_url: str | None
+    profile: str | None
+
+    @classmethod
+    def read(cls, env: Mapping[str, str]) -> _EnvSettings:
+        secret = Secret(env.get("CALLWATCH_API_SECRET") or "")
+        return cls(
+            api_key=env.get("CALLWATCH_API_KEY") or None,
+            secret=secret if secret else None,
+            brand=env.get("CALLWATCH_BRAND") or None,
+            base_url=env.get("CALLWATCH_BASE_URL") or None,
+            profile=env.get("CALLWATCH_PROFILE") or None,
+        )
+
+
 def _profile_secret(prof: Profile, warnings: list[str],
                     keyring_timeout: float | None) -> tuple[Secret, str]:
     problems: list[str] = []
@@ -112,22 +132,24 @@ def resolve_connection(
 
     Blocking (keyring, secret_command): the TUI calls :func:`resolve_connection_async`.
     """
-    env = os.environ if env is None else env
+    # Only our variables, with the secret already wrapped: no plain-str secret (and no
+    # os.environ) sits in this frame's locals, which crash screens print.
+    envs = _EnvSettings.read(os.environ if env is None else env)
     cfg = load_config() if config is None else config
     warnings = list(cfg.warnings)
-    env_secret = env.get("CALLWATCH_API_SECRET") or None
-    key = api_key or env.get("CALLWATCH_API_KEY") or None
-    requested = profile or env.get("CALLWATCH_PROFILE") or None
+    env_secret = envs.secret
+    key = api_key or envs.api_key
+    requested = profile or envs.profile
     prof = _pick_profile(cfg, requested, bool(key and env_secret))
 
-    brand_value = brand or env.get("CALLWATCH_BRAND") or (prof.brand if prof else None)
+    brand_value = brand or envs.brand or (prof.brand if prof else None)
     try:
         resolved_brand = Brand.parse(brand_value) if brand_value else DEFAULT_BRAND
     except ConfigError as exc:
-        if prof is not None and not (brand or env.get("CALLWATCH_BRAND")):
+        if prof is not None and not (brand or envs.brand):
             raise ConfigError(f"profile {prof.name!r} in {cfg.path}: {exc.message}") from None
         raise
-    url = (base_url or env.get("CALLWATCH_BASE_URL") or (prof.base_url if prof else None)
+    url = (base_url or envs.base_url or (prof.base_url if prof else None)
            or resolved_brand.default_base_url)
 
     if env_secret:
@@ -137,7 +159,7 @@ def resolve_connection(
                 "CALLWATCH_API_SECRET is set but there is no API key: set CALLWATCH_API_KEY "
                 "(or use a profile that has api_key)"
             )
-        secret, source = Secret(env_secret), "env"
+        secret, source = env_secret, "env"
     else:
         if prof is None:
             raise CredentialsError(_NO_CREDENTIALS)

@@ -212,11 +212,12 @@ def run_secret_command(command: str, profile: str, timeout: float = COMMAND_TIME
         raise CredentialsError(f"{where} did not finish within {timeout:g} s") from None
     except OSError as exc:
         raise CredentialsError(f"{where}: cannot run {argv[0]}: {exc.strerror}") from None
+    secret = Secret(proc.stdout.decode("utf-8", "replace").strip())
+    proc.stdout = b""  # the plain bytes must not linger in a local (crash screens)
     if proc.returncode != 0:
         err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         hint = f": {err[-1][:200]}" if err else ""
         raise CredentialsError(f"{where} failed with exit code {proc.returncode}{hint}")
-    secret = Secret(proc.stdout.decode("utf-8", "replace").strip())
     if not secret:
         raise CredentialsError(f"{where} printed nothing on stdout")
     return secret
