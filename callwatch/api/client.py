@@ -249,7 +249,10 @@ class ApiClient:
         try:
             resp = await self._http.request(method, path, headers=headers, content=content)
         except httpx.TimeoutException as exc:
-            raise _Transient(ApiTimeoutError(f"request timed out ({type(exc).__name__})")) from None
+            phase = {"ConnectTimeout": "connect", "ReadTimeout": "read", "WriteTimeout": "write",
+                     "PoolTimeout": "pool"}.get(type(exc).__name__, "request")
+            raise _Transient(ApiTimeoutError(
+                f"no answer from {self.base_url} ({phase} timeout)")) from None
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
                 httpx.WriteError, httpx.NetworkError) as exc:
             raise _Transient(NetworkError(_network_message(exc, self.base_url))) from None

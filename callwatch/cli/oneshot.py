@@ -1,0 +1,268 @@
+"""``callwatch status|list|wait``: one-shot commands for scripts and quick looks.
+
+Never imports Textual: these run headless, fast, and over SSH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from callwatch.api.client import TimeWindow
+from callwatch.api.models import ACTIVE_STATES, FINISHED_STATES, Job, JobState
+from callwatch.cli.common import (
+    EXIT_CODES_HELP,
+    EXIT_USAGE,
+    add_connection_args,
+    guarded,
+    print_error,
+)
+from callwatch.cli.oneshot_fetch import (
+    TIMEOUT_ENV,
+    Outcome,
+    fetch_details,
+    group_errors,
+    make_client,
+    request_timeout,
+    worst_exit,
+)
+from callwatch.cli.oneshot_render import error_entry, error_line, header, job_entry, job_line
+from callwatch.cli.output import use_colour
+from callwatch.errors import CallwatchError, CredentialsError
+from callwatch.store.resolve import Connection, resolve_connection
+
+DEFAULT_SINCE = "7d"
+
+
+# --- argument types -------------------------------------------------------------------
+
+
+def job_id_arg(value: str) -> int:
+    try:
+        job_id = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a task id: {value!r}") from None
+    if job_id <= 0:
+        raise argparse.ArgumentTypeError(f"not a task id: {value!r}")
+    return job_id
+
+
+def seconds_arg(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not seconds > 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {value!r}")
+    return seconds
+
+
+_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)([dhm])$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_when(value: str, *, end_of_day: bool = False,
+               now: datetime | None = None) -> datetime:
+    """``1d``/``12h``/``30m`` ago, a date ``YYYY-MM-DD`` (local midnight; with
+    ``end_of_day`` the next midnight) or an ISO date-time. Always timezone-aware."""
+    now = now or datetime.now().astimezone()
+    text = value.strip()
+    match = _RELATIVE.match(text)
+    if match:
+        return now - timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a time: {value!r} (use 1d, 7d, 12h, YYYY-MM-DD or YYYY-MM-DDTHH:MM)"
+        ) from None
+    if when.tzinfo is None:
+        when = when.astimezone()
+    if end_of_day and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        when += timedelta(days=1)
+    return when
+
+
+def parse_states(value: str) -> list[JobState] | None:
+    """``active``, ``finished``, ``all`` or one state (slug, label or code)."""
+    key = value.strip().lower().replace("-", "_").replace(" ", "_")
+    if key == "all":
+        return None
+    if key == "active":
+        return list(ACTIVE_STATES)
+    if key == "finished":
+        return list(FINISHED_STATES)
+    for state in JobState:
+        if state is JobState.UNKNOWN:
+            continue
+        if key in (state.slug, state.label.replace(" ", "_"), str(state.value)):
+            return [state]
+    names = ", ".join(s.slug for s in JobState if s is not JobState.UNKNOWN)
+    raise argparse.ArgumentTypeError(
+        f"unknown state {value!r}: use active, finished, all or one of {names}")
+
+
+# --- parsers --------------------------------------------------------------------------
+
+
+def _parser(name: str, description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=f"callwatch {name}", description=description,
+                                epilog=EXIT_CODES_HELP,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_connection_args(p)
+    p.add_argument("--request-timeout", type=seconds_arg, metavar="SECONDS",
+                   help=f"give up on one API call after this long, retries included "
+                        f"(default 25; env {TIMEOUT_ENV})")
+    return p
+
+
+def build_parser(name: str) -> argparse.ArgumentParser:
+    if name == "status":
+        p = _parser(name, "Print the state of tasks once (one detail request per task).")
+        p.add_argument("job_ids", nargs="+", type=job_id_arg, metavar="JOB_ID")
+        p.add_argument("--json", action="store_true", help="a JSON array, one object per id")
+    elif name == "list":
+        p = _parser(name, "List the account's tasks (every page of the task list).")
+        p.add_argument("--since", default=DEFAULT_SINCE, metavar="WHEN",
+                       help="created after: 1d, 7d, 12h, YYYY-MM-DD (default 7d)")
+        p.add_argument("--until", metavar="WHEN", help="created before (default: now)")
+        p.add_argument("--state", dest="states", nargs="+", action="extend", metavar="STATE",
+                       help="active | finished | all | waiting, calling, completed, "
+                            "submission_failed, cancelled, suspended, submitting")
+        p.add_argument("--search", metavar="TEXT", help="match task name, file or TTS text")
+        p.add_argument("--json", action="store_true", help="a JSON array of tasks")
+    elif name == "wait":
+        p = _parser(name, "Wait until every task is finished; exit 0 if all completed.")
+        p.add_argument("job_ids", nargs="+", type=job_id_arg, metavar="JOB_ID")
+        p.add_argument("--timeout", type=seconds_arg, metavar="SECONDS",
+                       help="give up after this long (exit 124); default: wait forever")
+        p.add_argument("--interval", type=seconds_arg, metavar="SECONDS",
+                       help="seconds between polls (default: the profile's, 5; min 1)")
+        p.add_argument("--quiet", "-q", action="store_true",
+                       help="no progress line and no summary: only the exit code")
+    else:  # pragma: no cover - the dispatcher only routes the three names
+        raise ValueError(name)
+    return p
+
+
+def run(name: str, argv: Sequence[str]) -> int:
+    parser = build_parser(name)
+    args = parser.parse_args(list(argv))
+    commands: dict[str, Callable[[argparse.Namespace, argparse.ArgumentParser], int]] = {
+        "status": cmd_status, "list": cmd_list, "wait": _cmd_wait,
+    }
+    return guarded(args.debug, lambda: commands[name](args, parser))
+
+
+def _connect(args: argparse.Namespace) -> Connection:
+    return resolve_connection(args.profile, args.brand, args.base_url)
+
+
+def _dump_json(value: object) -> None:
+    # ensure_ascii (the default) escapes every control character, C1 and bidi included:
+    # no raw ESC or CSI byte reaches the terminal.
+    sys.stdout.write(json.dumps(value, indent=2) + "\n")
+
+
+def _report_errors(outcomes: dict[int, Outcome]) -> None:
+    for ids, error in group_errors(outcomes):
+        which = "task " + ", ".join(str(i) for i in ids[:5]) + (" ..." if len(ids) > 5 else "")
+        print_error(f"{which}: {error.message}")
+
+
+# --- status ---------------------------------------------------------------------------
+
+
+def cmd_status(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    ids: list[int] = args.job_ids
+    deadline = request_timeout(args.request_timeout)
+    try:
+        conn = _connect(args)
+    except CredentialsError as exc:
+        outcomes: dict[int, Outcome] = {i: exc for i in ids}
+    else:
+        outcomes = asyncio.run(_status(conn, ids, deadline))
+    if args.json:
+        _dump_json([_entry(i, outcomes[i]) for i in ids])
+    else:
+        colour = use_colour(sys.stdout)
+        lines = [header()]
+        for i in ids:
+            outcome = outcomes[i]
+            lines.append(job_line(outcome, colour) if isinstance(outcome, Job)
+                         else error_line(i, outcome, colour))
+        sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
+    _report_errors(outcomes)
+    return worst_exit([o for o in outcomes.values() if isinstance(o, CallwatchError)])
+
+
+def _entry(job_id: int, outcome: Outcome) -> dict[str, Any]:
+    return job_entry(outcome) if isinstance(outcome, Job) else error_entry(job_id, outcome)
+
+
+async def _status(conn: Connection, ids: Sequence[int], deadline: float) -> dict[int, Outcome]:
+    async with make_client(conn, deadline) as client:
+        return await fetch_details(client, ids, deadline)
+
+
+# --- list -----------------------------------------------------------------------------
+
+
+def cmd_list(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    now = datetime.now().astimezone()
+    try:
+        start = parse_when(args.since, now=now)
+        end = (parse_when(args.until, end_of_day=True, now=now) if args.until
+               else now + timedelta(days=1))
+        states = _states(args.states or ["all"])
+    except argparse.ArgumentTypeError as exc:
+        parser.print_usage(sys.stderr)
+        print_error(str(exc))
+        return EXIT_USAGE
+    if start >= end:
+        parser.print_usage(sys.stderr)
+        print_error("--since must be before --until")
+        return EXIT_USAGE
+    deadline = request_timeout(args.request_timeout)
+    conn = _connect(args)
+    jobs = asyncio.run(_list(conn, TimeWindow(start, end), states, args.search, deadline))
+    if args.json:
+        _dump_json([job_entry(j) for j in jobs])
+    elif jobs:
+        colour = use_colour(sys.stdout)
+        sys.stdout.write("\n".join([header()] + [job_line(j, colour) for j in jobs]) + "\n")
+    else:
+        print("no tasks match", file=sys.stderr)
+    return 0
+
+
+def _states(values: Sequence[str]) -> list[JobState] | None:
+    chosen: list[JobState] = []
+    for value in values:
+        states = parse_states(value)
+        if states is None:
+            return None
+        chosen.extend(s for s in states if s not in chosen)
+    return chosen
+
+
+async def _list(conn: Connection, window: TimeWindow, states: list[JobState] | None,
+                search: str | None, deadline: float) -> list[Job]:
+    async with make_client(conn, deadline) as client:
+        return [job async for job in client.iter_query(window, states, search or None)]
+
+
+# --- wait -----------------------------------------------------------------------------
+
+
+def _cmd_wait(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from callwatch.cli.oneshot_wait import cmd_wait
+
+    return cmd_wait(args, _connect(args), request_timeout(args.request_timeout))

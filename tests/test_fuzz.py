@@ -1,0 +1,140 @@
+"""Property-based fuzzing: every input parses or raises the project's typed error.
+
+Example counts add up to more than 10,000 per run (see docs/RELIABILITY.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from callwatch.api.client import ApiClient, Credentials, RetryPolicy, TimeWindow
+from callwatch.api.models import Job, parse_detail, parse_job, parse_page, unwrap
+from callwatch.api.signing import Secret
+from callwatch.errors import CallwatchError
+
+
+def fast(examples: int) -> settings:
+    return settings(max_examples=examples, deadline=None, derandomize=True,
+                    suppress_health_check=list(HealthCheck))
+
+scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True)
+           | st.text(max_size=50) | st.sampled_from(["0", "-1", "-24", "45.5", "13s", "1e999",
+                                                     "2024-06-04 14:49:17", "NaN", "", "∞"]))
+json_values = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=6)
+    | st.dictionaries(st.text(max_size=12), children, max_size=6),
+    max_leaves=10,
+)
+FIELDS = ["jobId", "taskId", "status", "rate", "numCnt", "callNum", "success", "fail",
+          "createdTime", "sendTime", "finishTime", "acd", "successRate", "taskName", "text",
+          "code", "chargeLen", "callTotal"]
+field_values = (scalars | st.lists(scalars, max_size=3)
+                | st.dictionaries(st.text(max_size=4), scalars, max_size=2))
+records = st.fixed_dictionaries({}, optional={k: field_values for k in FIELDS})
+envelopes = st.fixed_dictionaries(
+    {}, optional={"code": json_values, "status": json_values, "msg": json_values,
+                  "reason": json_values,
+                  "data": json_values | records
+                  | st.fixed_dictionaries({}, optional={
+                      "records": st.lists(records | json_values, max_size=4),
+                      "total": json_values, "size": json_values, "pages": json_values,
+                      "current": json_values})})
+
+
+def _check_job(job: Job) -> None:
+    # Normalised fields have their promised types whatever came in.
+    assert isinstance(job.job_id, int)
+    p = job.progress
+    assert p is None or 0.0 <= p <= 100.0
+    assert job.state.label
+    job.to_api_dict()
+
+
+@fast(3000)
+@given(json_values | envelopes)
+def test_parse_page_never_escapes(body: Any) -> None:
+    try:
+        page = parse_page(body)
+    except CallwatchError:
+        return
+    for job in page.records:
+        _check_job(job)
+
+
+@fast(3000)
+@given(json_values | envelopes)
+def test_parse_detail_never_escapes(body: Any) -> None:
+    try:
+        _check_job(parse_detail(body))
+    except CallwatchError:
+        pass
+
+
+@fast(2500)
+@given(records | json_values)
+def test_parse_job_never_escapes(record: Any) -> None:
+    try:
+        _check_job(parse_job(record))
+    except CallwatchError:
+        pass
+
+
+@fast(500)
+@given(st.integers(min_value=1, max_value=200), st.sampled_from(["[", "{\"a\":"]))
+def test_deep_nesting_is_a_typed_error(depth: int, opener: str) -> None:
+    text = opener * depth * 50
+    try:
+        unwrap(json.loads(text))
+    except (ValueError, RecursionError):
+        pass  # the client turns these into BadResponseError (tested below)
+    except CallwatchError:
+        pass
+
+
+def _client_for(status: int, body: bytes, headers: dict[str, str]) -> ApiClient:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=body, headers=headers)
+
+    return ApiClient(Credentials("k", Secret("s")), base_url="http://fuzz.invalid",
+                     transport=httpx.MockTransport(handler),
+                     retry=RetryPolicy(attempts=1, deadline=5))
+
+
+bodies = (st.binary(max_size=300)
+          | json_values.map(lambda v: json.dumps(v).encode())
+          | envelopes.map(lambda v: json.dumps(v).encode())
+          | st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass"))
+          | st.integers(1, 5000).map(lambda n: b"[" * n)
+          | st.just(b"\xff\xfe\xfa{\"code\":0}"))
+header_sets = st.dictionaries(
+    st.sampled_from(["date", "age", "content-type", "content-encoding"]),
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40),
+    max_size=3)
+
+
+@fast(1500)
+@given(st.sampled_from([200, 200, 200, 204, 301, 404, 429, 500, 502]), bodies, header_sets)
+def test_client_never_lets_a_foreign_exception_escape(status: int, body: bytes,
+                                                       headers: dict[str, str]) -> None:
+    async def go() -> None:
+        client = _client_for(status, body, headers)
+        try:
+            try:
+                await client.detail(1)
+            except CallwatchError:
+                pass
+            try:
+                await client.query(TimeWindow.last(1))
+            except CallwatchError:
+                pass
+        finally:
+            await client.aclose()
+
+    asyncio.run(go())

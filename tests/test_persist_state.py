@@ -1,0 +1,114 @@
+"""UI state: atomic replace survives SIGKILL; unreadable files are kept and named."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from callwatch.store import paths
+from callwatch.store.atomic import atomic_write_bytes
+from callwatch.store.state import (
+    SortState,
+    UiState,
+    load_ui_state,
+    save_ui_state,
+    ui_state_file,
+)
+
+
+def test_roundtrip_and_default_profile() -> None:
+    state = UiState(watched=(5, 3, 9), sort=SortState("progress", True), filter="promo")
+    path = save_ui_state(None, state)
+    assert path == paths.state_dir() / "profiles" / "default.json"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert json.loads(path.read_text()) == {
+        "schema": 1, "watched": [5, 3, 9], "sort": {"column": "progress", "reverse": True},
+        "filter": "promo"}
+    assert load_ui_state(None) == state == load_ui_state("default")
+    assert load_ui_state("other") == UiState()
+
+
+@pytest.mark.parametrize("content", [
+    b"{\"schema\": 1, \"watched\": [1, 2", b"\xff\xfe", b"[]", b"{\"schema\": 99}",
+    b"{\"schema\": 1, \"watched\": [\"x\"]}", b"{\"schema\": 1, \"sort\": []}",
+    b"{\"schema\": 1, \"filter\": 3}", b"",
+])
+def test_corrupt_state_is_backed_up(content: bytes) -> None:
+    path = ui_state_file("work")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    state = load_ui_state("work")
+    assert state == UiState()
+    assert len(state.warnings) == 1 and str(path) in state.warnings[0]
+    backups = list(path.parent.glob("work.json.corrupt-*"))
+    assert len(backups) == 1 and backups[0].read_bytes() == content
+    assert str(backups[0]) in state.warnings[0]
+    save_ui_state("work", UiState(watched=(1,)))
+    assert load_ui_state("work") == UiState(watched=(1,))
+
+
+def test_bad_profile_name_does_not_crash() -> None:
+    state = load_ui_state("../../etc/passwd")
+    assert state == UiState() and state.warnings
+
+
+def test_atomic_write_mode_and_no_litter(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "f.bin"
+    atomic_write_bytes(target, b"one", mode=0o640)
+    atomic_write_bytes(target, b"two", mode=0o640)
+    assert target.read_bytes() == b"two"
+    assert target.stat().st_mode & 0o777 == 0o640 & ~_umask()
+    assert [p.name for p in target.parent.iterdir()] == ["f.bin"]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _versions() -> list[UiState]:
+    # Large enough that a write takes a while, so kills land mid-write.
+    return [UiState(watched=tuple(range(v * 100_000, v * 100_000 + 30_000)),
+                    sort=SortState(f"col{v}", bool(v % 2)), filter=f"v{v}")
+            for v in range(3)]
+
+
+def test_sigkill_during_saves_never_leaves_a_partial_file() -> None:
+    versions = _versions()
+    save_ui_state("kill", versions[0])
+    path = ui_state_file("kill")
+    rng = random.Random(1234)
+    kills = mid_write = 0
+    deadline = time.monotonic() + 15
+    while kills < 300 and time.monotonic() < deadline:
+        pid = os.fork()
+        if pid == 0:  # child: save the versions in a loop until killed
+            try:
+                i = 0
+                while True:
+                    i += 1
+                    save_ui_state("kill", versions[i % len(versions)])
+            finally:
+                os._exit(1)
+        time.sleep(rng.uniform(0.0, 0.012))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        kills += 1
+        loaded = load_ui_state("kill")
+        assert not loaded.warnings, loaded.warnings
+        assert loaded in versions
+        litter = [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+        if litter:
+            mid_write += 1
+            for p in litter:
+                p.unlink()
+    assert kills >= 100
+    assert mid_write > 0, "no kill landed during a write: the test proves nothing"
+    assert not list(path.parent.glob("*.corrupt-*"))
