@@ -72,6 +72,9 @@ class CallwatchApp(App[int]):
     def on_mount(self) -> None:
         self.push_screen(MainScreen())
         self.set_interval(1.0, self._tick, name="status-clock")
+        for warning in (*self.settings.warnings, *self.ui_state.warnings):
+            self.notify(warning, title="Settings", severity="warning", markup=False,
+                        timeout=15)
 
     def start_polling(self) -> None:
         """The one long-lived poll worker (started once the main screen is up)."""
