@@ -124,7 +124,7 @@ async def test_detail_pane_inline_only_on_big_terminals() -> None:
         await settle(pilot, app)
         assert not app.main.query_one("#detail", DetailPane).display
         assert [str(c.key.value) for c in app.main.table.ordered_columns] == [
-            "id", "name", "state", "progress", "rate", "eta"]
+            "id", "name", "state", "progress", "okfail", "eta"]
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         assert app.main.query_one("#detail", DetailPane).display

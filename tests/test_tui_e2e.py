@@ -19,13 +19,14 @@ pytestmark = pytest.mark.e2e
 KEY, SECRET = "e2eKey01", "e2eSecret0123456"
 
 
-def _need_tmux() -> str:
+def _need_tmux() -> list[str]:
     tmux = shutil.which("tmux")
     if tmux is None:
         if os.environ.get("CALLWATCH_REQUIRE_SYSTEM_TOOLS"):
             pytest.fail("tmux is required (CALLWATCH_REQUIRE_SYSTEM_TOOLS is set)")
         pytest.skip("tmux not installed")
-    return tmux
+    # A private server socket: no interference with the user's (or another test's) tmux.
+    return [tmux, "-L", f"callwatch-test-{os.getpid()}"]
 
 
 @pytest.fixture
@@ -47,12 +48,12 @@ def sim() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def _screen(tmux: str, session: str) -> str:
-    return subprocess.run([tmux, "capture-pane", "-p", "-t", session], capture_output=True,
+def _screen(tmux: list[str], session: str) -> str:
+    return subprocess.run([*tmux, "capture-pane", "-p", "-t", session], capture_output=True,
                           text=True, check=True).stdout
 
 
-def _wait_for(tmux: str, session: str, pattern: str, timeout: float = 20) -> str:
+def _wait_for(tmux: list[str], session: str, pattern: str, timeout: float = 20) -> str:
     deadline = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < deadline:
@@ -79,7 +80,7 @@ def test_monitor_in_tmux_against_loopback_sim(sim: str, tmp_path: Path) -> None:
     env.pop("NO_COLOR", None)
     cmd = (f"{sys.executable} -m callwatch --interval 1 --all-active; "
            f"echo EXIT=$? > {exit_file}")
-    subprocess.run([tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", cmd],
+    subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", cmd],
                    env=env, check=True)
     try:
         first = _wait_for(tmux, session, r"5000601 .*calling")
@@ -88,24 +89,24 @@ def test_monitor_in_tmux_against_loopback_sim(sim: str, tmp_path: Path) -> None:
         time.sleep(3)
         after = _called(_screen(tmux, session), "5000602")
         assert before != after, "counts did not move"
-        subprocess.run([tmux, "send-keys", "-t", session, "j"], check=True)
-        subprocess.run([tmux, "send-keys", "-t", session, "p"], check=True)
+        subprocess.run([*tmux, "send-keys", "-t", session, "j"], check=True)
+        subprocess.run([*tmux, "send-keys", "-t", session, "p"], check=True)
         _wait_for(tmux, session, r"PAUSED")
-        subprocess.run([tmux, "send-keys", "-t", session, "/"], check=True)
+        subprocess.run([*tmux, "send-keys", "-t", session, "/"], check=True)
         _wait_for(tmux, session, r"filter by id or name")
-        subprocess.run([tmux, "send-keys", "-t", session, "-l", "promo"], check=True)
+        subprocess.run([*tmux, "send-keys", "-t", session, "-l", "promo"], check=True)
         _wait_for(tmux, session, r"filter “promo”")
         screen = _screen(tmux, session)
         assert "5000601" not in screen.split("filter")[1]
-        subprocess.run([tmux, "send-keys", "-t", session, "Escape"], check=True)
+        subprocess.run([*tmux, "send-keys", "-t", session, "Escape"], check=True)
         time.sleep(0.5)
-        subprocess.run([tmux, "send-keys", "-t", session, "q"], check=True)
+        subprocess.run([*tmux, "send-keys", "-t", session, "q"], check=True)
         deadline = time.monotonic() + 15
         while not exit_file.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert exit_file.read_text().strip() == "EXIT=0"
     finally:
-        subprocess.run([tmux, "kill-session", "-t", session], capture_output=True)
+        subprocess.run([*tmux, "kill-session", "-t", session], capture_output=True)
 
 
 def test_missing_credentials_is_one_line_exit_3() -> None:

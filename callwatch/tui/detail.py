@@ -29,6 +29,9 @@ from callwatch.tui.format import (
 Row = tuple[str, Text | str]
 
 
+_SOURCES = {1: "voice file (1)", 2: "uploaded file (2)", 3: "text-to-speech (3)"}
+
+
 def _opt(value: object) -> str:
     if value is None or value == "":
         return "–"
@@ -84,12 +87,13 @@ def _groups(view: TaskView) -> list[Table]:
     ]
     config: list[Row] = [
         ("caller id", safe(job.display_num) if job.display_num else "–"),
-        ("country", f"+{job.country_code}" if job.country_code else "–"),
+        ("country", safe(f"+{job.country_code}") if job.country_code else "–"),
         ("language", safe(job.lan) if job.lan else "–"),
-        ("max calls", number(job.max_calls)),
+        # maxCalls is the longest a call may last, not a count (vendor quirk).
+        ("max call", duration(job.max_calls)),
         ("loops", number(job.loop_count)),
         ("callout rate", _opt(job.callout_rate)),
-        ("source", _opt(job.source)),
+        ("source", _SOURCES.get(job.source, _opt(job.source)) if job.source is not None else "–"),
         ("task type", _opt(job.task_type)),
         ("script", _opt(job.script_id)),
         ("app id", safe(job.app_id) if job.app_id else "–"),

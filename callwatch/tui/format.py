@@ -80,6 +80,19 @@ def number(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
 
 
+def compact(value: int | None) -> str:
+    """At most five characters: ``987``, ``9,876``, ``98.7k``, ``987k``, ``9.9M``."""
+    if value is None:
+        return "–"
+    if value < 10_000:
+        return f"{value:,}"
+    if value < 100_000:
+        return f"{value / 1000:.1f}k"
+    if value < 1_000_000:
+        return f"{value // 1000}k"
+    return f"{value / 1_000_000:.1f}M"
+
+
 def percent(value: float | None, digits: int = 1) -> str:
     return "–" if value is None or not math.isfinite(value) else f"{value:.{digits}f}%"
 
@@ -141,6 +154,7 @@ class Column:
     label: str
     width: int
     minimum: str  # narrowest layout that shows it: "narrow" | "medium" | "wide"
+    maximum: str = "wide"  # widest layout that shows it
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -149,13 +163,15 @@ COLUMNS: tuple[Column, ...] = (
     Column("state", "State", 15, "narrow"),
     Column("progress", "Progress", BAR_WIDTH + 5, "narrow"),
     Column("called", "Called/Total", 15, "medium"),
+    # Narrow and medium screens get both counts in one compact column.
+    Column("okfail", "OK/Fail", 11, "narrow", "medium"),
     Column("success", "OK", 8, "wide"),
     Column("fail", "Fail", 8, "wide"),
-    Column("rate", "Ans%", 6, "narrow"),
+    Column("rate", "Ans%", 6, "medium"),
     Column("tput", "Calls/m", 8, "medium"),
     Column("eta", "ETA", 7, "narrow"),
 )
-NAME_WIDTH = {"narrow": 16, "medium": 24, "wide": 30}
+NAME_WIDTH = {"narrow": 12, "medium": 18, "wide": 30}
 LAYOUTS = ("narrow", "medium", "wide")
 
 
@@ -171,7 +187,7 @@ def columns_for(layout: str) -> list[Column]:
     rank = LAYOUTS.index(layout)
     out = []
     for col in COLUMNS:
-        if LAYOUTS.index(col.minimum) <= rank:
+        if LAYOUTS.index(col.minimum) <= rank <= LAYOUTS.index(col.maximum):
             if col.key == "name":
                 col = Column("name", col.label, NAME_WIDTH[layout], col.minimum)
             out.append(col)
@@ -195,6 +211,13 @@ def cell(view: TaskView, key: str, name_width: int = 16) -> Text:
         return Text(number(job.success if job else None), justify="right")
     if key == "fail":
         return Text(number(job.fail if job else None), justify="right")
+    if key == "okfail":
+        if job is None:
+            return Text("–", justify="right")
+        out = Text(f"{compact(job.success):>5}")
+        out.append("/", style="dim")
+        out.append(f"{compact(job.fail):<5}")
+        return out
     if key == "rate":
         return Text(percent(job.answer_rate if job else None, 0), justify="right")
     if key == "tput":
