@@ -7,6 +7,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -309,3 +310,38 @@ async def test_command_palette_offers_the_actions() -> None:
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert app.monitor.paused
+
+
+async def test_switch_profile_with_P_off_the_event_loop() -> None:
+    import threading
+
+    from callwatch.sim.server import demo_client
+    from callwatch.tui.persist import UiSettings, UiState, save_ui_state
+    from tests.test_tui_support import frozen_state
+
+    other = frozen_state()
+    save_ui_state("night", UiState(watched=[5000601, 5000602]))
+    calls: list[str] = []
+    loop_thread = threading.get_ident()
+
+    def connector(profile: str) -> tuple[Any, str]:
+        assert threading.get_ident() != loop_thread  # the keyring may block: not on the UI loop
+        calls.append(profile)
+        return demo_client(other), f"{profile} · onbuka"
+
+    app = make_app(settings=UiSettings(profiles=["test", "night"]))
+    app.connector = connector
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot, app)
+        old_client = app.monitor.client
+        await pilot.press("P")
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        for _ in range(100):
+            if app.profile == "night":
+                break
+            await pilot.pause(0.05)
+        assert calls == ["night"] and app.profile == "night"
+        assert app.monitor.client is not old_client and old_client._http.is_closed
+        assert app.monitor.watched == [5000601, 5000602]
+        assert "night · onbuka" in str(app.main.status.render())

@@ -85,10 +85,13 @@ def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
         return CallwatchApp(monitor, account="demo", profile="demo", settings=settings,
                             initial=ids, persist=False)
     conn, client = _connect(args.profile, args.brand, args.base_url)
+    # e.g. "secret read from a plaintext file": shown as a toast on every start.
+    settings.warnings = (*settings.warnings, *conn.warnings)
     interval = args.interval or conn.interval or DEFAULT_INTERVAL
     monitor = Monitor(client, interval=interval, all_active=args.all_active)
 
     def connector(profile: str) -> tuple[ApiClient, str]:
+        # Runs in a worker thread: resolving may wait on the keyring.
         c, cl = _connect(profile, None, None)
         return cl, _label(c)
 

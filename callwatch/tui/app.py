@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -9,7 +10,6 @@ from pathlib import Path
 
 import rich
 from rich.segment import Segments
-from rich.text import Text
 from textual import on
 from textual.app import App
 from textual.binding import Binding
@@ -287,8 +287,15 @@ class CallwatchApp(App[int]):
     def _switch(self, profile: str | None) -> None:
         if profile is None or profile == self.profile or self.connector is None:
             return
+        self.notify(f"Switching to {profile}…", markup=False, timeout=3)
+        self.run_worker(self._switch_to(profile), group="switch", exclusive=True,
+                        exit_on_error=False)
+
+    async def _switch_to(self, profile: str) -> None:
+        assert self.connector is not None
         try:
-            client, account = self.connector(profile)
+            # Off the event loop: the keyring may take seconds (or hang until its timeout).
+            client, account = await asyncio.to_thread(self.connector, profile)
         except Exception as exc:  # noqa: BLE001 - any failure is a toast, never a crash
             message = getattr(exc, "message", type(exc).__name__)
             self.notify(f"Cannot switch to {profile}: {message}", severity="error",
@@ -296,11 +303,13 @@ class CallwatchApp(App[int]):
             return
         self.save_state()
         old = self.monitor.watched
+        old_client = self.monitor.client
         self.monitor.unwatch(old)
         self.main.forget(old)
         self.monitor.set_client(client)
+        await old_client.aclose()
         self.profile, self.account = profile, account
         self.main.status.account = account
         self.ui_state = load_ui_state(profile) if self.persist else UiState()
         self.watch_ids(self.ui_state.watched)
-        self.notify(Text(f"Switched to {profile}").plain, markup=False)
+        self.notify(f"Switched to {profile}", markup=False)
