@@ -69,7 +69,7 @@ class MainScreen(Screen[None]):
         yield JobTable(id="jobs")
         yield DetailPane(id="detail")
         yield Input(placeholder="filter by id or name (enter: keep · esc: clear)", id="filter")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     @property
     def table(self) -> JobTable:
