@@ -88,19 +88,11 @@ async def measure(base_url: str, tasks: int, cycles: int, idle_seconds: float,
             await wait_cycles(pilot, app, app.monitor.cycles + 1)
         assert app.main.table.row_count == tasks, app.main.table.row_count
 
-        # Changing cycles: the calling tenth of the tasks moves.
-        spent_advancing = 0.0
-        counter.count = 0
-        start_cycles, c0 = app.monitor.cycles, cpu()
-        for _ in range(cycles):
-            a0 = cpu()
-            advance(base_url, 1.0)
-            spent_advancing += cpu() - a0
-            app.monitor.refresh_now()
-            await wait_cycles(pilot, app, app.monitor.cycles + 1)
-        done = app.monitor.cycles - start_cycles
-        out["cpu_change"] = (cpu() - c0 - spent_advancing) / done
-        out["cells_per_cycle"] = counter.count / done
+        # Steady state with the clock frozen: past the throughput's 3 s minimum span,
+        # every figure on screen (calls/min included) stands still.
+        await asyncio.sleep(3.2)
+        app.monitor.refresh_now()
+        await wait_cycles(pilot, app, app.monitor.cycles + 1)
 
         # Idle cycles: the clock is frozen, nothing changes.
         counter.count = 0
@@ -117,6 +109,20 @@ async def measure(base_url: str, tasks: int, cycles: int, idle_seconds: float,
         await asyncio.sleep(idle_seconds)
         out["idle_core_share"] = (cpu() - c0) / (time.monotonic() - w0)
         out["idle_natural_cycles"] = app.monitor.cycles - n0
+
+        # Changing cycles: the calling tenth of the tasks moves one second a cycle.
+        spent_advancing = 0.0
+        counter.count = 0
+        start_cycles, c0 = app.monitor.cycles, cpu()
+        for _ in range(cycles):
+            a0 = cpu()
+            advance(base_url, 1.0)
+            spent_advancing += cpu() - a0
+            app.monitor.refresh_now()
+            await wait_cycles(pilot, app, app.monitor.cycles + 1)
+        done = app.monitor.cycles - start_cycles
+        out["cpu_change"] = (cpu() - c0 - spent_advancing) / done
+        out["cells_per_cycle"] = counter.count / done
 
         if keys:
             table = app.main.table
