@@ -24,6 +24,8 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
+from benchmarks.procstat import peak_rss_mb
+
 # The columns of callwatch's wide layout (160 columns and more).
 COLUMNS = (("ID", 7), ("Name", 30), ("State", 15), ("Progress", 14), ("Called/Total", 15),
            ("OK", 8), ("Fail", 8), ("Ans%", 6), ("Calls/m", 8), ("ETA", 7))
@@ -116,7 +118,7 @@ async def measure_cpu(tasks: int, cells: int, cycles: int) -> dict[str, Any]:
             await asyncio.sleep(0.01)
             await pilot.pause()
         out["cpu_idle_cycle"] = (cpu() - c0) / cycles
-        out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        out["rss_mb"] = peak_rss_mb()
         app.exit()
     return out
 

@@ -20,6 +20,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from benchmarks.bench_sim import KEY, SECRET, advance, job_ids
+from benchmarks.procstat import peak_rss_mb
 from callwatch.api.client import ApiClient, Credentials
 from callwatch.api.signing import Secret
 from callwatch.monitor import Monitor
@@ -34,10 +35,6 @@ SIZE = (160, 50)
 def cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
 class CellCounter:
