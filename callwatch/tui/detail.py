@@ -137,6 +137,16 @@ def detail_renderable(view: TaskView | None, width: int = 120) -> RenderableType
     return Group(title, _grid(groups[:4], width), groups[4])
 
 
+def _shape(view: TaskView | None, width: int) -> tuple[object, ...]:
+    """What the pane's height depends on (texts that may wrap, flags, the width)."""
+    if view is None:
+        return (width,)
+    job = view.job
+    return (width, view.job_id, view.missing, view.error, job is None,
+            job and (job.has_detail, job.task_name, job.text, job.upload_name, job.base_file,
+                     job.voice_file_id, job.display_num, job.sip_group_name))
+
+
 class DetailPane(VerticalScroll):
     """The selected task's detail, below the table on big terminals."""
 
@@ -146,6 +156,7 @@ class DetailPane(VerticalScroll):
                  id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.view = view
+        self._shape: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(detail_renderable(self.view), id="detail-body")
@@ -153,7 +164,12 @@ class DetailPane(VerticalScroll):
     def show(self, view: TaskView | None) -> None:
         self.view = view
         width = self.size.width or self.app.size.width
-        self.query_one("#detail-body", Static).update(detail_renderable(view, width - 2))
+        # Counters moving do not change the pane's height: repaint it without a layout
+        # of the whole screen (which would repaint the table too).
+        shape = _shape(view, width)
+        self.query_one("#detail-body", Static).update(detail_renderable(view, width - 2),
+                                                      layout=shape != self._shape)
+        self._shape = shape
 
     def on_resize(self) -> None:
         self.show(self.view)
