@@ -91,10 +91,13 @@ def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
     interval = args.interval or conn.interval or DEFAULT_INTERVAL
     monitor = Monitor(client, interval=interval, all_active=args.all_active)
 
-    def connector(profile: str) -> tuple[ApiClient, str]:
-        # Runs in a worker thread: resolving may wait on the keyring.
-        c, cl = _connect(profile, None, None)
-        return cl, _label(c)
+    async def connector(profile: str) -> tuple[ApiClient, str]:
+        from callwatch.api.client import ApiClient
+        from callwatch.store.resolve import resolve_connection_async
+
+        # The keyring is read in a worker thread; the client is made in the running loop.
+        c = await resolve_connection_async(profile)
+        return ApiClient(c.credentials, c.brand, c.base_url), _label(c)
 
     return CallwatchApp(monitor, account=_label(conn), profile=conn.profile,
                         settings=settings, initial=ids,

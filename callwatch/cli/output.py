@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 from typing import TextIO
 
-# C0 controls (tab kept out too: it breaks column alignment), DEL, C1 controls, and
-# Unicode bidi overrides / isolates that can reorder what the operator reads.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from callwatch.textsafe import sanitize
 
-
-def sanitize(text: str, limit: int | None = None) -> str:
-    """Replace control characters with '?' (so an ESC can never start a sequence)."""
-    clean = _UNSAFE.sub("?", text)
-    if limit is not None and len(clean) > limit:
-        clean = clean[: max(0, limit - 1)] + "…"
-    return clean
-
+__all__ = ["paint", "sanitize", "use_colour"]
 
 def use_colour(stream: TextIO = sys.stdout) -> bool:
     if "NO_COLOR" in os.environ and os.environ["NO_COLOR"] != "":

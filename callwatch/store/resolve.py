@@ -130,7 +130,8 @@ def resolve_connection(
 ) -> Connection:
     """Find brand, URL and credentials for ``profile`` (or the default); see module doc.
 
-    Blocking (keyring, secret_command): the TUI calls :func:`resolve_connection_async`.
+    Blocking (keyring, secret_command): the TUI's profile switch calls
+    :func:`resolve_connection_async`.
     """
     # Only our variables, with the secret already wrapped: no plain-str secret (and no
     # os.environ) sits in this frame's locals, which crash screens print.

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,7 +32,8 @@ if TYPE_CHECKING:
 INTERVAL_STEPS = (1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 
 # (profile) -> (client, account label); raises CallwatchError when it cannot connect.
-Connector = Callable[[str], tuple[ApiClient, str]]
+# Async: resolving may wait on the keyring, which must never block the event loop.
+Connector = Callable[[str], Awaitable[tuple[ApiClient, str]]]
 
 
 def _monitor_commands() -> type[Provider]:
@@ -316,8 +316,7 @@ class CallwatchApp(App[int]):
     async def _switch_to(self, profile: str) -> None:
         assert self.connector is not None
         try:
-            # Off the event loop: the keyring may take seconds (or hang until its timeout).
-            client, account = await asyncio.to_thread(self.connector, profile)
+            client, account = await self.connector(profile)
         except Exception as exc:  # noqa: BLE001 - any failure is a toast, never a crash
             message = getattr(exc, "message", type(exc).__name__)
             self.notify(f"Cannot switch to {profile}: {message}", severity="error",
@@ -332,6 +331,7 @@ class CallwatchApp(App[int]):
         await old_client.aclose()
         self.profile, self.account = profile, account
         self.main.status.account = account
+        self.main.status.tick()
         self.ui_state = load_ui_state(profile) if self.persist else UiState()
         self.watch_ids(self.ui_state.watched)
         self.notify(f"Switched to {profile}", markup=False)
