@@ -257,7 +257,9 @@ class Monitor:
         absent: set[int] = set()
         if plan.use_list:
             worth = 0 if self.all_active else len(self._active_ids())
+            errors_before = len(errors)
             records, complete = await self._list_active(errors, worth)
+            list_failed = len(errors) > errors_before
             if self.all_active and complete:
                 added = self.watch(records)
             for jid, job in records.items():
@@ -270,9 +272,12 @@ class Monitor:
                 # created outside its window: one detail tells which.
                 absent = {j for j in self._active_ids() if j not in records}
                 details |= absent
-            else:
-                # Unreadable, or dearer than asking each task: details for the rest.
+            elif not list_failed:
+                # Dearer to page than to ask each task: details for the rest.
                 details |= {j for j in self._active_ids() if j not in records}
+            # A list that failed is not replaced by one detail per task: against a
+            # failing or rate-limiting API that is a storm. Those tasks keep their last
+            # view this cycle; the banner shows the problem and the next cycle retries.
         await self._details(sorted(details), errors)
         for jid in absent:
             task = self._tasks.get(jid)
