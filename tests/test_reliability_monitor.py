@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
 from callwatch.api.client import RetryPolicy
-from callwatch.monitor import Monitor
+from callwatch.monitor import CycleResult, Monitor
 from callwatch.sim.app import SimState
 from callwatch.sim.faults import Fault
-from callwatch.sim.server import demo_client
-from tests.conftest import make_state
+from callwatch.sim.server import demo_client, serve_in_thread
+from tests.conftest import KEY, SECRET, make_client, make_state
 
 
 def served(state: SimState) -> int:
@@ -56,3 +59,57 @@ async def test_failed_later_page_is_not_replaced_by_details() -> None:
     r = await mon.run_cycle()
     assert [p.kind for p in r.problems] == ["rate_limited"]
     assert served(state) <= mon.current_plan().expected_requests + 1
+
+
+async def _run_blocked(mon: Monitor, state: SimState, seconds: float
+                       ) -> tuple[list[CycleResult], asyncio.Task[None]]:
+    results: list[CycleResult] = []
+    task = asyncio.create_task(mon.run(results.append))
+    await asyncio.sleep(seconds)
+    assert not task.done()  # the loop lives on while blocked
+    return results, task
+
+
+@pytest.mark.parametrize("code", [-1, -2])
+async def test_auth_failure_over_many_run_loop_cycles_is_not_a_storm(code: int) -> None:
+    """Monitor.run() at the shortest interval: one failing cycle, one confirming request,
+    then nothing at all until the operator acts; then polling resumes."""
+    state = make_state(12, allowed_ips={KEY: {"192.0.2.1"}} if code == -2 else {})
+    with serve_in_thread(state) as sim:
+        bad = make_client(sim.base_url, secret="wrong" if code == -1 else SECRET)
+        mon = Monitor(bad, interval=1.0)
+        mon.watch(list(state.jobs)[:5])
+        started = time.monotonic()
+        results, task = await _run_blocked(mon, state, 4.5)
+        kind = "auth" if code == -1 else "ip_denied"
+        assert mon.blocked
+        assert state.stats[f"code{code}"] == state.stats["requests"] == 2  # list, then probe
+        assert len(results) == 2  # no cycle at all while blocked
+        problem = results[-1].problems[0]
+        assert problem.kind == kind and f"({code})" in problem.message
+        assert "then press r" in problem.fix
+        if code == -1:
+            assert "callwatch login" in problem.fix
+        else:
+            assert "allow-list" in problem.message
+        # The operator fixes it: a new client (-1) or the IP allowed and r pressed (-2).
+        if code == -1:
+            good = make_client(sim.base_url)
+            mon.set_client(good)
+        else:
+            state.config.allowed_ips[KEY].add("127.0.0.1")
+            mon.refresh_now()
+        deadline = time.monotonic() + 5
+        while not (results and results[-1].ok and not results[-1].problems):
+            assert time.monotonic() < deadline, "polling did not resume"
+            await asyncio.sleep(0.05)
+        assert not mon.blocked
+        before = len(results)
+        await asyncio.sleep(2.2)
+        assert len(results) > before  # polling continues at the interval
+        mon.stop()
+        await asyncio.wait_for(task, 3)
+        assert time.monotonic() - started < 20
+        await bad.aclose()
+        if code == -1:
+            await good.aclose()
