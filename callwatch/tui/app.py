@@ -1,0 +1,315 @@
+"""The callwatch Textual app: one long-lived poll worker, keys, toasts, persistence."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+import rich
+from rich.segment import Segments
+from textual import on
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState
+
+from callwatch.api.client import ApiClient
+from callwatch.monitor import CycleResult, Monitor, Problem
+from callwatch.textsafe import sanitize
+from callwatch.tui.browse import BrowseResult, BrowseScreen
+from callwatch.tui.commands import MonitorCommands
+from callwatch.tui.export import export_views
+from callwatch.tui.main import MAIN_BINDINGS, MainScreen
+from callwatch.tui.modals import AddJobsScreen, ConfirmScreen, HelpScreen, ProfileScreen
+from callwatch.tui.persist import UiSettings, UiState, load_ui_state, save_ui_state
+from callwatch.tui.table import JobTable
+
+INTERVAL_STEPS = (1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+
+# (profile) -> (client, account label); raises CallwatchError when it cannot connect.
+Connector = Callable[[str], tuple[ApiClient, str]]
+
+
+def next_interval(current: float, direction: int) -> float:
+    if direction > 0:
+        return next((s for s in INTERVAL_STEPS if s > current), INTERVAL_STEPS[-1])
+    return next((s for s in reversed(INTERVAL_STEPS) if s < current), INTERVAL_STEPS[0])
+
+
+class CallwatchApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "callwatch"
+    COMMANDS = App.COMMANDS | {MonitorCommands}
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [Binding("ctrl+q", "quit_app", "Quit", show=False, id="app.quit")]
+
+    def __init__(self, monitor: Monitor, *, account: str, profile: str | None = None,
+                 settings: UiSettings | None = None, initial: Iterable[int] = (),
+                 clock: Callable[[], float] = time.monotonic,
+                 connector: Connector | None = None, persist: bool = True,
+                 wall: Callable[[], datetime] | None = None) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.account = account
+        self.profile = profile
+        self.settings = settings or UiSettings()
+        self.clock = clock
+        self.connector = connector
+        self.wall = wall  # the browse screen's "now" (tests freeze it)
+        self.persist = persist
+        self.ui_state = load_ui_state(profile) if persist else UiState()
+        self.monitor.watch(self.ui_state.watched)
+        self.monitor.watch(initial)
+        self.poll_worker: Worker[None] | None = None
+        self.last_export: tuple[Path, Path] | None = None
+        if self.settings.keys:
+            self.set_keymap(self.settings.keys)
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen())
+        self.set_interval(1.0, self._tick, name="status-clock")
+        for warning in (*self.settings.warnings, *self.ui_state.warnings):
+            self.notify(warning, title="Settings", severity="warning", markup=False,
+                        timeout=15)
+
+    def start_polling(self) -> None:
+        """The one long-lived poll worker (started once the main screen is up)."""
+        self.poll_worker = self.run_worker(self.monitor.run(self._on_cycle), name="poll",
+                                           group="poll", exit_on_error=False)
+
+    @property
+    def main(self) -> MainScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("main screen not mounted")
+
+    def _tick(self) -> None:
+        self.main.status.tick()
+
+    async def _on_cycle(self, result: CycleResult) -> None:
+        main = self.main
+        main.on_cycle(result)
+        if result.added:
+            self.save_state()
+        for jid in result.finished:
+            self._finished(jid)
+
+    def _finished(self, jid: int) -> None:
+        view = self.monitor.view(jid)
+        if view is None or view.job is None:
+            return
+        name = sanitize(view.job.task_name or "", 40)
+        if self.settings.toast:
+            self.notify(f"#{jid} {name} finished: {view.job.state.label}",
+                        title="Task finished", markup=False, timeout=8,
+                        severity="information" if view.job.state.ok else "warning")
+        if self.settings.bell:
+            self.bell()
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self.poll_worker or event.state is not WorkerState.ERROR:
+            return
+        err = event.worker.error
+        problem = Problem("internal", "error",
+                          f"The refresh loop stopped: {type(err).__name__}",
+                          "press r to restart it; see the log if it repeats")
+        self.main.banner.show((*self.monitor.problems, problem))
+
+    async def on_unmount(self) -> None:
+        self.monitor.stop()
+        await self.monitor.client.aclose()
+
+    # --- crash handling: never print locals (secrets) --------------------------------
+
+    def _fatal_error(self) -> None:
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()
+
+    # --- persistence ---------------------------------------------------------------
+
+    def save_state(self) -> None:
+        table = self.main.table
+        self.ui_state = UiState(watched=self.monitor.watched, sort=table.sort_key,
+                                sort_reverse=table.sort_reverse, filter=table.filter_text)
+        if self.persist:
+            try:
+                save_ui_state(self.profile, self.ui_state)
+            except OSError as exc:
+                self.notify(f"could not save the watch list: {exc}", severity="warning",
+                            markup=False)
+
+    # --- actions -------------------------------------------------------------------
+
+    def action_quit_app(self) -> None:
+        self.save_state()
+        self.exit(0)
+
+    def help_rows(self) -> list[tuple[str, str, str]]:
+        keymap = self.settings.keys
+        rows = []
+        extra = [Binding("j,down", "", "Move down", id="table.down"),
+                 Binding("k,up", "", "Move up", id="table.up"),
+                 Binding("g", "", "First row", id="table.top"),
+                 Binding("G", "", "Last row", id="table.bottom")]
+        for b in [*extra, *MAIN_BINDINGS, Binding("ctrl+p", "", "Command palette",
+                                                  id="palette")]:
+            keys = keymap.get(b.id or "", b.key)
+            shown = ", ".join(self.get_key_display(Binding(k.strip(), ""))
+                              for k in keys.split(","))
+            desc = b.description
+            if b.id == "interval_up":
+                desc = "Refresh less often (+ interval)"
+            elif b.id == "interval_down":
+                desc = "Refresh more often (- interval, min 1 s)"
+            rows.append((shown, desc, b.id or ""))
+        return rows
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.help_rows()))
+
+    def action_pause(self) -> None:
+        mon = self.monitor
+        mon.paused = not mon.paused
+        if not mon.paused:
+            mon.refresh_now()
+        self.main.status.tick()
+
+    def action_refresh_now(self) -> None:
+        if self.poll_worker is None or self.poll_worker.is_finished:
+            self.start_polling()
+        self.monitor.refresh_now()
+        self.notify("Refreshing…", timeout=1.5)
+
+    def fetch_selected_detail(self) -> None:
+        if not self.monitor.paused:
+            self.monitor.refresh_now()
+
+    def action_interval(self, direction: int) -> None:
+        mon = self.monitor
+        mon.interval = next_interval(mon.interval, direction)
+        self.main.status.tick()
+        self.notify(f"Refresh every {mon.interval:g} s", timeout=2)
+
+    def action_add_jobs(self) -> None:
+        self.push_screen(AddJobsScreen(), self._added)
+
+    def _added(self, ids: list[int] | None) -> None:
+        if not ids:
+            return
+        self.watch_ids(ids)
+        self.notify(f"Watching {len(ids)} more: " + " ".join(map(str, ids[:8]))
+                    + (" …" if len(ids) > 8 else ""), markup=False)
+
+    def watch_ids(self, ids: Iterable[int]) -> None:
+        added = self.monitor.watch(ids)
+        views = [v for v in (self.monitor.view(j) for j in added) if v is not None]
+        self.main.add_views(views)
+        if views:
+            self.main.table.select_id(views[0].job_id)
+        self.save_state()
+        self.monitor.refresh_now()
+
+    def action_remove_selected(self) -> None:
+        jid = self.main.table.selected_id
+        if jid is None:
+            self.notify("No task selected", severity="warning")
+            return
+        view = self.monitor.view(jid)
+        name = view.job.task_name if view and view.job and view.job.task_name else ""
+        question = f"Stop watching #{jid} {sanitize(name, 40)}?\n(The task itself is not touched.)"
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.unwatch_ids([jid])
+
+        self.push_screen(ConfirmScreen(question), answer)
+
+    def unwatch_ids(self, ids: list[int]) -> None:
+        self.monitor.unwatch(ids)
+        self.main.forget(ids)
+        self.save_state()
+        self.notify(f"Stopped watching {' '.join(map(str, ids))}", markup=False)
+
+    def action_browse(self) -> None:
+        self.push_screen(BrowseScreen(self.monitor.client, set(self.monitor.watched),
+                                      now=self.wall), self._browsed)
+
+    def _browsed(self, result: BrowseResult | None) -> None:
+        if result is None:
+            return
+        if result.ids:
+            self._added(list(result.ids))
+        if result.all_active:
+            self.monitor.all_active = True
+            self.monitor.refresh_now()
+            self.main.update_info()
+            self.notify("Watching every active task (new ones are added as they appear)")
+
+    def action_copy_id(self) -> None:
+        jid = self.main.table.selected_id
+        if jid is None:
+            self.notify("No task selected", severity="warning")
+            return
+        self.copy_to_clipboard(str(jid))
+        self.notify(f"Copied job id {jid} to the clipboard (OSC 52)", timeout=3)
+
+    def action_export(self) -> None:
+        table: JobTable = self.main.table
+        views = [v for v in (self.monitor.view(j) for j in table.visible_ids()) if v]
+        try:
+            csv_path, json_path = export_views(views, self.profile)
+        except OSError as exc:
+            self.notify(f"Export failed: {exc}", severity="error", markup=False)
+            return
+        self.last_export = (csv_path, json_path)
+        self.notify(f"Exported {len(views)} rows:\n{csv_path}\n{json_path}",
+                    title="Export", markup=False, timeout=10)
+
+    def action_switch_profile(self) -> None:
+        profiles = self.settings.profiles
+        if not profiles or self.connector is None:
+            self.notify("No profiles configured. Add one with: callwatch login --profile NAME",
+                        title="Profiles", markup=False, timeout=8)
+            return
+        self.push_screen(ProfileScreen(profiles, self.profile), self._switch)
+
+    def _switch(self, profile: str | None) -> None:
+        if profile is None or profile == self.profile or self.connector is None:
+            return
+        self.notify(f"Switching to {profile}…", markup=False, timeout=3)
+        self.run_worker(self._switch_to(profile), group="switch", exclusive=True,
+                        exit_on_error=False)
+
+    async def _switch_to(self, profile: str) -> None:
+        assert self.connector is not None
+        try:
+            # Off the event loop: the keyring may take seconds (or hang until its timeout).
+            client, account = await asyncio.to_thread(self.connector, profile)
+        except Exception as exc:  # noqa: BLE001 - any failure is a toast, never a crash
+            message = getattr(exc, "message", type(exc).__name__)
+            self.notify(f"Cannot switch to {profile}: {message}", severity="error",
+                        markup=False)
+            return
+        self.save_state()
+        old = self.monitor.watched
+        old_client = self.monitor.client
+        self.monitor.unwatch(old)
+        self.main.forget(old)
+        self.monitor.set_client(client)
+        await old_client.aclose()
+        self.profile, self.account = profile, account
+        self.main.status.account = account
+        self.ui_state = load_ui_state(profile) if self.persist else UiState()
+        self.watch_ids(self.ui_state.watched)
+        self.notify(f"Switched to {profile}", markup=False)

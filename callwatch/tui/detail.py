@@ -1,0 +1,191 @@
+"""The detail of one task: every field, grouped, in human units, plus a sparkline."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from callwatch.api.models import Job
+from callwatch.monitor import TaskView
+from callwatch.tui.format import (
+    called_total,
+    duration,
+    is_running,
+    local_time,
+    number,
+    per_minute,
+    percent,
+    safe,
+    sparkline,
+    state_text,
+)
+
+Row = tuple[str, Text | str]
+
+
+_SOURCES = {1: "voice file (1)", 2: "uploaded file (2)", 3: "text-to-speech (3)"}
+
+
+def _opt(value: object) -> str:
+    if value is None or value == "":
+        return "–"
+    return str(value)
+
+
+def _group(title: str, rows: list[Row]) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column(overflow="fold", max_width=44)
+    table.title = title
+    table.title_justify = "left"
+    table.title_style = "bold"
+    for label, value in rows:
+        table.add_row(label, value if isinstance(value, Text) else Text(value))
+    return table
+
+
+def _groups(view: TaskView) -> list[Table]:
+    job = view.job or Job(view.job_id)
+    spark = sparkline(view.sparkline, 30)
+    progress: list[Row] = [
+        ("progress", percent(job.progress)),
+        ("called", called_total(job)),
+        ("attempts", number(job.call_total)),
+        ("throughput", per_minute(view.throughput) if is_running(view) else "–"),
+        ("ETA", duration(view.eta) if is_running(view) else "–"),
+        ("session", Text(spark or "–", style="green")),
+    ]
+    outcomes: list[Row] = [
+        ("answered", number(job.success)),
+        ("failed", number(job.fail)),
+        ("answer rate", percent(job.answer_rate)),
+        ("lost calls", f"{number(job.call_loss_num)} ({percent(job.call_loss_num_rate)})"),
+        ("key presses", number(job.key_feedback_num)),
+        ("avg talk", duration(job.acd)),
+        ("talk time", duration(job.call_duration)),
+        ("billed", duration(job.charge_len)),
+    ]
+    agents: list[Row] = [
+        ("transferred", f"{number(job.toseat_num)} ({percent(job.toseat_num_rate)})"),
+        ("all to agent", number(job.all_call_toseat_num)),
+        ("received", number(job.received_seat_num)),
+        ("online", number(job.online_seat_num)),
+        ("SIP group", safe(job.sip_group_name) if job.sip_group_name else "–"),
+    ]
+    timing: list[Row] = [
+        ("created", local_time(job.created_time)),
+        ("send", local_time(job.send_time)),
+        ("modified", local_time(job.mdf_time)),
+        ("finished", local_time(job.finish_time)),
+        ("max ringing", duration(job.max_ringing_time)),
+    ]
+    config: list[Row] = [
+        ("caller id", safe(job.display_num) if job.display_num else "–"),
+        ("country", safe(f"+{job.country_code}") if job.country_code else "–"),
+        ("language", safe(job.lan) if job.lan else "–"),
+        # maxCalls is the longest a call may last, not a count (vendor quirk).
+        ("max call", duration(job.max_calls)),
+        ("loops", number(job.loop_count)),
+        ("callout rate", _opt(job.callout_rate)),
+        ("source", _SOURCES.get(job.source, _opt(job.source)) if job.source is not None else "–"),
+        ("task type", _opt(job.task_type)),
+        ("script", _opt(job.script_id)),
+        ("app id", safe(job.app_id) if job.app_id else "–"),
+        ("voice file", safe(job.voice_file_id) if job.voice_file_id else "–"),
+        ("upload", safe(job.upload_name) if job.upload_name else "–"),
+        ("base file", safe(job.base_file) if job.base_file else "–"),
+        ("TTS text", safe(job.text) if job.text else "–"),
+    ]
+    return [_group("Progress", progress), _group("Outcomes", outcomes),
+            _group("Agent transfer", agents), _group("Timing", timing),
+            _group("Content / config", config)]
+
+
+def _grid(groups: list[Table], width: int) -> Table:
+    cols = max(1, min(len(groups), width // 36))
+    grid = Table.grid(padding=(0, 3))
+    for _ in range(cols):
+        grid.add_column(min_width=30 if cols > 1 else None)
+    for i in range(0, len(groups), cols):
+        chunk: list[RenderableType] = list(groups[i:i + cols])
+        grid.add_row(*chunk, *([""] * (cols - len(chunk))))
+    return grid
+
+
+def detail_renderable(view: TaskView | None, width: int = 120) -> RenderableType:
+    if view is None:
+        return Text("No task selected. Press a to add job ids, b to browse the account.",
+                    style="dim")
+    title = Text()
+    title.append(f"#{view.job_id} ", style="bold")
+    title.append_text(safe(view.job.task_name if view.job else None, 60))
+    title.append("  ")
+    title.append_text(state_text(view))
+    if view.missing:
+        title.append("  the API has no task with this id (-24); d removes it", style="red")
+    elif view.error:
+        title.append(f"  {view.error}", style="red")
+    if view.job is not None and not view.job.has_detail:
+        title.append("  (detail loading…)", style="dim")
+    groups = _groups(view)
+    return Group(title, _grid(groups[:4], width), groups[4])
+
+
+class DetailPane(VerticalScroll):
+    """The selected task's detail, below the table on big terminals."""
+
+    can_focus = False
+
+    def __init__(self, view: TaskView | None = None, *,
+                 id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        yield Static(detail_renderable(self.view), id="detail-body")
+
+    def show(self, view: TaskView | None) -> None:
+        self.view = view
+        width = self.size.width or self.app.size.width
+        self.query_one("#detail-body", Static).update(detail_renderable(view, width - 2))
+
+    def on_resize(self) -> None:
+        self.show(self.view)
+
+
+class DetailScreen(Screen[None]):
+    """Full-screen detail (small terminals, or enter)."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="detail.back"),
+        Binding("q", "app.pop_screen", "Back", show=False, id="detail.close"),
+        Binding("j,down", "scroll('down')", "Scroll", show=False, id="detail.down"),
+        Binding("k,up", "scroll('up')", "Scroll", show=False, id="detail.up"),
+    ]
+
+    def __init__(self, job_id: int, view: TaskView | None = None) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        yield DetailPane(self.view, id="detail-full")
+        yield Footer()
+
+    def action_scroll(self, direction: str) -> None:
+        pane = self.query_one(DetailPane)
+        if direction == "down":
+            pane.scroll_down()
+        else:
+            pane.scroll_up()
+
+    def show(self, view: TaskView | None) -> None:
+        self.view = view
+        for pane in self.query(DetailPane):
+            pane.show(view)

@@ -1,0 +1,255 @@
+"""Cell and value formatting for the monitor: plain Rich Text, never markup.
+
+Every state has a glyph and a word as well as a colour (NO_COLOR, 16 colours,
+colour-blind operators).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+
+from callwatch.api.models import Job, JobState
+from callwatch.monitor import TaskView
+from callwatch.textsafe import sanitize
+
+
+@dataclass(frozen=True, slots=True)
+class StateLook:
+    glyph: str
+    word: str
+    style: str
+
+
+STATE_LOOKS: dict[JobState, StateLook] = {
+    JobState.WAITING: StateLook("◷", "waiting", "yellow"),
+    JobState.CALLING: StateLook("▶", "calling", "bold green"),
+    JobState.COMPLETED: StateLook("✓", "completed", "blue"),
+    JobState.SUBMISSION_FAILED: StateLook("✗", "submit failed", "bold red"),
+    JobState.CANCELLED: StateLook("⊘", "cancelled", "magenta"),
+    JobState.SUSPENDED: StateLook("‖", "suspended", "yellow"),
+    JobState.SUBMITTING: StateLook("↑", "submitting", "cyan"),
+    JobState.UNKNOWN: StateLook("?", "unknown", "dim"),
+}
+NOT_FOUND = StateLook("✗", "not found", "bold red")
+LOADING = StateLook("·", "loading", "dim")
+ERROR = StateLook("!", "error", "red")
+
+BAR_WIDTH = 9
+BLOCKS = " ▏▎▍▌▋▊▉█"
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def look(view: TaskView) -> StateLook:
+    if view.missing:
+        return NOT_FOUND
+    if view.job is None:
+        return ERROR if view.error else LOADING
+    return STATE_LOOKS[view.job.state]
+
+
+def state_text(view: TaskView) -> Text:
+    lk = look(view)
+    return Text(f"{lk.glyph} {lk.word}", style=lk.style)
+
+
+def safe(value: str | None, limit: int | None = None) -> Text:
+    """API text, literally (no markup) and without control characters."""
+    return Text(sanitize(value or "", limit))
+
+
+def bar(percent: float | None, width: int = BAR_WIDTH) -> Text:
+    """A fixed-width text progress bar with the percentage: ``████▌     45%``."""
+    if percent is None:
+        return Text(" " * width + "    –", style="dim")
+    pct = max(0.0, min(100.0, percent))
+    eighths = int(round(pct / 100.0 * width * 8))
+    full, part = divmod(eighths, 8)
+    filled = "█" * full + (BLOCKS[part] if part else "")
+    out = Text()
+    out.append(filled, style="green" if pct < 100 else "blue")
+    out.append(" " * (width - len(filled)), style="on grey23")
+    out.append(f" {pct:3.0f}%")
+    return out
+
+
+def number(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
+def compact(value: int | None) -> str:
+    """At most five characters: ``987``, ``9,876``, ``98.7k``, ``987k``, ``9.9M``."""
+    if value is None:
+        return "–"
+    if value < 10_000:
+        return f"{value:,}"
+    if value < 100_000:
+        return f"{value / 1000:.1f}k"
+    if value < 1_000_000:
+        return f"{value // 1000}k"
+    return f"{value / 1_000_000:.1f}M"
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None or not math.isfinite(value) else f"{value:.{digits}f}%"
+
+
+def duration(seconds: float | None) -> str:
+    """Human durations: ``45s``, ``2m 13s``, ``1h 02m``, ``3d 4h``."""
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    s = int(round(max(0.0, seconds)))
+    if s < 60:
+        return f"{s}s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{m}m {s:02d}s"
+    h, m = divmod(m, 60)
+    if h < 24:
+        return f"{h}h {m:02d}m"
+    d, h = divmod(h, 24)
+    return f"{d}d {h}h"
+
+
+def local_time(value: datetime | None) -> str:
+    if value is None:
+        return "–"
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def per_minute(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}/m"
+
+
+def sparkline(series: tuple[float, ...], width: int = 40) -> str:
+    if not series:
+        return ""
+    pts = series[-width:]
+    lo, hi = min(pts), max(pts)
+    span = hi - lo
+    if span <= 0:
+        return SPARKS[0] * len(pts)
+    return "".join(SPARKS[min(7, int((p - lo) / span * 7.999))] for p in pts)
+
+
+def called_total(job: Job | None) -> str:
+    if job is None:
+        return "–"
+    return f"{number(job.called)}/{number(job.num_cnt)}"
+
+
+def is_running(view: TaskView) -> bool:
+    return view.job is not None and view.job.state is JobState.CALLING
+
+
+# --- columns -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    label: str
+    width: int
+    minimum: str  # narrowest layout that shows it: "narrow" | "medium" | "wide"
+    maximum: str = "wide"  # widest layout that shows it
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("id", "ID", 7, "narrow"),
+    Column("name", "Name", 16, "narrow"),
+    Column("state", "State", 15, "narrow"),
+    Column("progress", "Progress", BAR_WIDTH + 5, "narrow"),
+    Column("called", "Called/Total", 15, "medium"),
+    # Narrow and medium screens get both counts in one compact column.
+    Column("okfail", "OK/Fail", 11, "narrow", "medium"),
+    Column("success", "OK", 8, "wide"),
+    Column("fail", "Fail", 8, "wide"),
+    Column("rate", "Ans%", 6, "medium"),
+    Column("tput", "Calls/m", 8, "medium"),
+    Column("eta", "ETA", 7, "narrow"),
+)
+NAME_WIDTH = {"narrow": 12, "medium": 18, "wide": 30}
+LAYOUTS = ("narrow", "medium", "wide")
+
+
+def layout_for(width: int) -> str:
+    if width >= 160:
+        return "wide"
+    if width >= 120:
+        return "medium"
+    return "narrow"
+
+
+def columns_for(layout: str) -> list[Column]:
+    rank = LAYOUTS.index(layout)
+    out = []
+    for col in COLUMNS:
+        if LAYOUTS.index(col.minimum) <= rank <= LAYOUTS.index(col.maximum):
+            if col.key == "name":
+                col = Column("name", col.label, NAME_WIDTH[layout], col.minimum)
+            out.append(col)
+    return out
+
+
+def cell(view: TaskView, key: str, name_width: int = 16) -> Text:
+    """The content of one table cell (compare two of these to diff)."""
+    job = view.job
+    if key == "id":
+        return Text(str(view.job_id), justify="right")
+    if key == "name":
+        return safe(job.task_name if job else None, name_width)
+    if key == "state":
+        return state_text(view)
+    if key == "progress":
+        return bar(job.progress if job else None)
+    if key == "called":
+        return Text(called_total(job), justify="right")
+    if key == "success":
+        return Text(number(job.success if job else None), justify="right")
+    if key == "fail":
+        return Text(number(job.fail if job else None), justify="right")
+    if key == "okfail":
+        if job is None:
+            return Text("–", justify="right")
+        out = Text(f"{compact(job.success):>5}")
+        out.append("/", style="dim")
+        out.append(f"{compact(job.fail):<5}")
+        return out
+    if key == "rate":
+        return Text(percent(job.answer_rate if job else None, 0), justify="right")
+    if key == "tput":
+        return Text(per_minute(view.throughput) if is_running(view) else "", justify="right")
+    if key == "eta":
+        return Text(duration(view.eta) if is_running(view) and view.eta is not None else "",
+                    justify="right")
+    raise KeyError(key)
+
+
+# --- sorting -------------------------------------------------------------------------
+
+SORT_KEYS: tuple[str, ...] = ("id", "name", "state", "progress", "eta")
+_STATE_ORDER = {JobState.CALLING: 0, JobState.SUBMITTING: 1, JobState.WAITING: 2,
+                JobState.SUSPENDED: 3, JobState.UNKNOWN: 4, JobState.SUBMISSION_FAILED: 5,
+                JobState.CANCELLED: 6, JobState.COMPLETED: 7}
+
+
+def sort_value(view: TaskView | None, key: str) -> tuple[int, float | str]:
+    """A total order for each sort column; unknown values sort last."""
+    if view is None:
+        return (9, 0.0)
+    job = view.job
+    if key == "name":
+        return (0, (job.task_name or "").lower()) if job and job.task_name else (1, "")
+    if key == "state":
+        if view.missing:
+            return (8, 0.0)
+        return (_STATE_ORDER[job.state], 0.0) if job else (9, 0.0)
+    if key == "progress":
+        p = job.progress if job else None
+        return (0, p) if p is not None else (1, 0.0)
+    if key == "eta":
+        return (0, view.eta) if view.eta is not None and is_running(view) else (1, 0.0)
+    return (0, float(view.job_id))

@@ -1,0 +1,233 @@
+"""The main screen: status line, banner, job table, detail pane, filter, footer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Static
+
+from callwatch.monitor import CycleResult, TaskView
+from callwatch.textsafe import sanitize
+from callwatch.tui.detail import DetailPane, DetailScreen
+from callwatch.tui.format import layout_for
+from callwatch.tui.table import JobTable
+from callwatch.tui.widgets import Banner, StatusLine
+
+if TYPE_CHECKING:
+    from callwatch.tui.app import CallwatchApp
+
+DETAIL_MIN_WIDTH = 100
+DETAIL_MIN_HEIGHT = 30
+
+MAIN_BINDINGS = [
+    Binding("question_mark", "app.help", "Help", id="help"),
+    Binding("q", "app.quit_app", "Quit", id="quit"),
+    Binding("enter", "open_detail", "Detail", id="detail", priority=True),
+    Binding("escape", "escape", "Back/clear", show=False, id="back"),
+    Binding("slash", "filter", "Filter", id="filter"),
+    Binding("s", "sort", "Sort", id="sort"),
+    Binding("S", "reverse_sort", "Reverse sort", show=False, id="sort_reverse"),
+    Binding("p", "app.pause", "Pause", id="pause"),
+    Binding("r", "app.refresh_now", "Refresh", id="refresh"),
+    Binding("plus", "app.interval(1)", "Slower", show=False, id="interval_up"),
+    Binding("minus", "app.interval(-1)", "Faster", show=False, id="interval_down"),
+    Binding("a", "app.add_jobs", "Add", id="add"),
+    Binding("d", "app.remove_selected", "Remove", id="remove"),
+    Binding("b", "app.browse", "Browse", id="browse"),
+    Binding("c", "app.copy_id", "Copy id", id="copy"),
+    Binding("e", "app.export", "Export", id="export"),
+    Binding("P", "app.switch_profile", "Profile", show=False, id="profile"),
+]
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = list[Binding | tuple[str, str] | tuple[str, str, str]](MAIN_BINDINGS)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._detail_timer: Timer | None = None
+        self.detail_inline = False
+
+    @property
+    def cw(self) -> CallwatchApp:
+        from callwatch.tui.app import CallwatchApp
+
+        assert isinstance(self.app, CallwatchApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        app = self.cw
+        yield StatusLine(app.monitor, app.account, app.clock, id="status")
+        yield Banner(id="banner")
+        yield Static("", id="info", markup=False)
+        yield JobTable(id="jobs")
+        yield DetailPane(id="detail")
+        yield Input(placeholder="filter by id or name (enter: keep · esc: clear)", id="filter")
+        yield Footer(compact=True, show_command_palette=False)
+
+    @property
+    def table(self) -> JobTable:
+        return self.query_one("#jobs", JobTable)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one("#status", StatusLine)
+
+    @property
+    def banner(self) -> Banner:
+        return self.query_one("#banner", Banner)
+
+    def on_mount(self) -> None:
+        filt = self.query_one("#filter", Input)
+        filt.display = False
+        table = self.table
+        state = self.cw.ui_state
+        table.sort_key, table.sort_reverse = state.sort, state.sort_reverse
+        table.filter_text = state.filter
+        if state.filter:
+            filt.value = state.filter
+        self._relayout(self.app.size.width, self.app.size.height)
+        table.apply(self.cw.monitor.tasks.values())
+        table.focus()
+        self._selection_changed()
+        self.update_info()
+        if self.cw.poll_worker is None:
+            self.cw.start_polling()
+
+    # --- size ----------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._relayout(event.size.width, event.size.height)
+
+    def _relayout(self, width: int, height: int) -> None:
+        self.table.set_layout(layout_for(width))
+        self.detail_inline = width >= DETAIL_MIN_WIDTH and height >= DETAIL_MIN_HEIGHT
+        self.query_one("#detail", DetailPane).display = self.detail_inline
+
+    # --- data from the monitor -------------------------------------------------------
+
+    def on_cycle(self, result: CycleResult) -> None:
+        mon = self.cw.monitor
+        views = list(result.changed)
+        for jid in result.added:
+            view = mon.view(jid)
+            if view is not None and view not in views:
+                views.append(view)
+        self.table.apply(views)
+        self.banner.show(result.problems)
+        selected = self.table.selected_id
+        if selected is not None and any(v.job_id == selected for v in views):
+            self.show_detail(mon.view(selected))
+        if self.table.selected_id is None and self.table.row_count:
+            self.table.move_cursor(row=0)
+        self.status.tick()
+        self.update_info()
+
+    def add_views(self, views: list[TaskView]) -> None:
+        self.table.apply(views)
+        self.update_info()
+
+    def forget(self, ids: list[int]) -> None:
+        self.table.forget(ids)
+        self._selection_changed()
+        self.update_info()
+
+    def show_detail(self, view: TaskView | None) -> None:
+        if self.detail_inline:
+            self.query_one("#detail", DetailPane).show(view)
+        for screen in self.app.screen_stack:
+            if isinstance(screen, DetailScreen) and view is not None \
+                    and screen.job_id == view.job_id:
+                screen.show(view)
+
+    def update_info(self) -> None:
+        table = self.table
+        arrow = "↓" if table.sort_reverse else "↑"
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f" {table.row_count}/{len(table.views)} tasks", style="bold")
+        text.append(f" · sort {table.sort_key} {arrow}")
+        if table.filter_text:
+            text.append(" · filter ")
+            text.append(f"“{sanitize(table.filter_text, 30)}”", style="bold reverse")
+            text.append(" (esc clears)")
+        if self.cw.monitor.all_active:
+            text.append(" · watching all active")
+        if not table.views:
+            text.append(" · press a to add job ids or b to browse", style="bold")
+        self.query_one("#info", Static).update(text)
+
+    # --- selection -----------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#jobs")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        jid = self.table.selected_id
+        mon = self.cw.monitor
+        if jid == mon.selected and jid is not None:
+            return
+        mon.select(jid)
+        view = mon.view(jid) if jid is not None else None
+        if self.detail_inline:
+            self.query_one("#detail", DetailPane).show(view)
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        if view is not None and not view.missing and (view.job is None
+                                                      or not view.job.has_detail):
+            # Fetch the detail soon, but not for every row the cursor passes over.
+            self._detail_timer = self.set_timer(0.4, self.cw.fetch_selected_detail)
+
+    # --- actions -------------------------------------------------------------------
+
+    def action_open_detail(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Input):
+            self._filter_done(keep=True)
+            return
+        jid = self.table.selected_id
+        if jid is None:
+            return
+        self.app.push_screen(DetailScreen(jid, self.cw.monitor.view(jid)))
+
+    def action_escape(self) -> None:
+        if isinstance(self.focused, Input) or self.table.filter_text:
+            self._filter_done(keep=False)
+
+    def action_filter(self) -> None:
+        filt = self.query_one("#filter", Input)
+        filt.display = True
+        filt.value = self.table.filter_text
+        filt.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if event.input.display:
+            self.table.set_filter(event.value)
+            self.update_info()
+
+    def _filter_done(self, keep: bool) -> None:
+        filt = self.query_one("#filter", Input)
+        if not keep:
+            filt.value = ""
+            self.table.set_filter("")
+        filt.display = False
+        self.table.focus()
+        self.update_info()
+        self.cw.save_state()
+
+    def action_sort(self) -> None:
+        self.table.cycle_sort()
+        self.update_info()
+        self.cw.save_state()
+
+    def action_reverse_sort(self) -> None:
+        self.table.set_sort(self.table.sort_key, not self.table.sort_reverse)
+        self.update_info()
+        self.cw.save_state()

@@ -1,0 +1,144 @@
+"""Modal screens: add job ids, confirm, help, profile picker."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static
+
+MAX_IDS = 500
+_SPLIT = re.compile(r"[\s,;]+")
+
+
+def parse_job_ids(text: str) -> list[int]:
+    """Job ids separated by spaces or commas; ValueError with a clear message."""
+    parts = [p for p in _SPLIT.split(text.strip()) if p]
+    if not parts:
+        raise ValueError("type one or more job ids, separated by spaces or commas")
+    bad = [p for p in parts if not p.isdigit() or int(p) <= 0]
+    if bad:
+        shown = ", ".join(repr(b[:20]) for b in bad[:3])
+        raise ValueError(f"not a job id: {shown} (ids are positive whole numbers)")
+    if len(parts) > MAX_IDS:
+        raise ValueError(f"at most {MAX_IDS} ids at once")
+    out: list[int] = []
+    for p in parts:
+        if int(p) not in out:
+            out.append(int(p))
+    return out
+
+
+class AddJobsScreen(ModalScreen[list[int] | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="add.cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Watch job ids (several: separate with spaces or commas)")
+            yield Input(placeholder="e.g. 5000600 5000601", id="add-input")
+            yield Static("", id="add-error", markup=False)
+            yield Label("enter: add · esc: cancel", classes="hint")
+
+    @on(Input.Submitted, "#add-input")
+    def submitted(self, event: Input.Submitted) -> None:
+        try:
+            ids = parse_job_ids(event.value)
+        except ValueError as exc:
+            self.query_one("#add-error", Static).update(Text(f"✗ {exc}", style="bold red"))
+            return
+        self.dismiss(ids)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(self.question), id="confirm-question")
+            yield Label("y: yes · n / esc: no", classes="hint")
+            with Vertical(classes="buttons"):
+                yield Button("Yes (y)", id="yes", variant="error")
+                yield Button("No (n)", id="no")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every binding with its current key (after the user's keymap)."""
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "close", "Close", id="help.close"),
+        Binding("j,down", "scroll('down')", "Scroll", show=False, id="help.down"),
+        Binding("k,up", "scroll('up')", "Scroll", show=False, id="help.up"),
+    ]
+
+    def __init__(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.rows = list(rows)
+
+    def compose(self) -> ComposeResult:
+        table = Table(title="callwatch keys", title_style="bold", expand=False,
+                      show_edge=False, pad_edge=False)
+        table.add_column("key", style="bold", no_wrap=True)
+        table.add_column("action")
+        table.add_column(Text("id (for [keys] in config.toml)"), style="dim", no_wrap=True)
+        for key, desc, bid in self.rows:
+            table.add_row(key, desc, bid)
+        with VerticalScroll(classes="dialog", id="help-box"):
+            yield Static(table, id="help-table")
+            yield Label("esc / q / ?: close · remap keys in config.toml [keys]", classes="hint",
+                        markup=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_scroll(self, direction: str) -> None:
+        box = self.query_one("#help-box", VerticalScroll)
+        if direction == "down":
+            box.scroll_down()
+        else:
+            box.scroll_up()
+
+
+class ProfileScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="profile.cancel")]
+
+    def __init__(self, profiles: Sequence[str], current: str | None) -> None:
+        super().__init__()
+        self.profiles = list(profiles)
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Switch profile (enter: switch · esc: cancel)")
+            yield OptionList(*[Text(p + ("  (current)" if p == self.current else ""))
+                               for p in self.profiles], id="profile-list")
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.profiles[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

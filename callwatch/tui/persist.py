@@ -1,0 +1,63 @@
+"""Thin adapter between the monitor UI and the store: UI state and UI settings.
+
+The store owns the formats (``callwatch.store.state``: versioned JSON, atomic,
+corrupt files moved aside; ``callwatch.store.config``: ``[ui]``, ``[keys]``,
+profiles). The UI sees only the small mutable shapes below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from callwatch.store import config as store_config
+from callwatch.store import state as store_state
+from callwatch.store.atomic import atomic_write_text
+
+
+@dataclass
+class UiState:
+    watched: list[int] = field(default_factory=list)
+    sort: str = "id"
+    sort_reverse: bool = False
+    filter: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class UiSettings:
+    bell: bool = True
+    toast: bool = True
+    keys: dict[str, str] = field(default_factory=dict)
+    profiles: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
+
+
+def state_file(profile: str | None) -> Path:
+    return store_state.ui_state_file(profile)
+
+
+def load_ui_state(profile: str | None) -> UiState:
+    saved = store_state.load_ui_state(profile)
+    return UiState(watched=list(saved.watched), sort=saved.sort.column or "id",
+                   sort_reverse=saved.sort.reverse, filter=saved.filter,
+                   warnings=tuple(saved.warnings))
+
+
+def save_ui_state(profile: str | None, state: UiState) -> Path:
+    return store_state.save_ui_state(profile, store_state.UiState(
+        watched=tuple(state.watched),
+        sort=store_state.SortState(state.sort, state.sort_reverse),
+        filter=state.filter))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, text)
+
+
+def load_settings() -> UiSettings:
+    """``[ui] bell/toast``, ``[keys]`` (binding id -> key) and the profile names."""
+    cfg = store_config.load_config()
+    return UiSettings(bell=cfg.ui.bell, toast=cfg.ui.toast, keys=dict(cfg.keys),
+                      profiles=cfg.profile_names(), warnings=tuple(cfg.warnings))
