@@ -183,3 +183,55 @@ def test_oneshot_output_is_inert_in_a_real_terminal(
     for row in rows:
         # id and name columns: nothing but plain text; colour only from the state word on.
         assert not _escapes_before(row, 10 + 2 + NAME_WIDTH), repr(row)
+
+
+def _sgr_inside(coloured: str, literal: str) -> list[str] | None:
+    """SGR sequences inside ``literal`` where it shows on a ``capture-pane -e`` line
+    (None: not found). A leaked colour would start or end inside the literal."""
+    for line in coloured.splitlines():
+        plain: list[str] = []  # visible chars
+        marks: list[tuple[int, str]] = []  # (visible index, sequence)
+        i = 0
+        while i < len(line):
+            m = SGR.match(line, i)
+            if m:
+                marks.append((len(plain), m.group()))
+                i = m.end()
+                continue
+            plain.append(line[i])
+            i += 1
+        at = "".join(plain).find(literal)
+        if at >= 0:
+            return [seq for pos, seq in marks if at < pos < at + len(literal)]
+    return None
+
+
+def test_live_monitor_is_inert_in_a_real_terminal(
+        pane: Pane, hostile_sim: tuple[RunningSim, list[int]], tmp_path: Path) -> None:
+    sim, ids = hostile_sim
+    title, window = pane.title(), pane.window_name()
+    env = (f"export CALLWATCH_API_KEY={KEY} CALLWATCH_API_SECRET={SECRET} "
+           f"CALLWATCH_BASE_URL={sim.base_url} CALLWATCH_STATE_DIR={tmp_path / 'state'} "
+           f"CALLWATCH_CONFIG_DIR={tmp_path / 'config'}; clear")
+    _send(pane, env)
+    _send(pane, f"{sys.executable} -m callwatch --interval 1 {' '.join(map(str, ids))}; "
+                "echo __EXIT__$?")
+    pane.wait_for(r"H8AAAA")
+    pane.wait_for(r"updated \d+s ago")
+    # Each row in turn is selected: the detail pane shows its full text too.
+    for _ in range(len(ids)):
+        pane.run("send-keys", "-t", pane.session, "j")
+        time.sleep(0.4)
+        screen = pane.screen()
+        assert pane.title() == title, screen
+        assert pane.window_name() == window
+        assert pane.buffers().strip() == ""
+    screen = pane.screen()
+    for literal in ("?]0;PWNTITLE?", "?]2;PWN2?", "?]52;c;cHduZWQ=?", "?[31mRED?[0m",
+                    "?kRENAMED?", "[bold red]x[/]", "31m?evil"):
+        assert literal in screen, (literal, screen)
+        inside = _sgr_inside(pane.screen(escapes=True), literal)
+        assert inside == [], (literal, inside)
+    pane.run("send-keys", "-t", pane.session, "q")
+    pane.wait_for(r"__EXIT__0", timeout=10)
+    assert pane.title() == title and pane.buffers().strip() == ""
