@@ -113,3 +113,38 @@ async def test_auth_failure_over_many_run_loop_cycles_is_not_a_storm(code: int) 
         await bad.aclose()
         if code == -1:
             await good.aclose()
+
+
+async def test_account_switch_mid_cycle_leaves_no_stale_or_internal_problem() -> None:
+    """The TUI's profile switch: ``set_client(new)`` then ``await old.aclose()`` while a
+    cycle is retrying on the old client. That cycle ended with "Internal error in
+    callwatch: RuntimeError" (a closed httpx client) and put the old account's problems
+    back on the banner right after the switch had cleared them."""
+    state = make_state(12)
+    old = demo_client(state, retry=RetryPolicy(attempts=3, base_delay=0.3, max_delay=0.3,
+                                               deadline=5))
+    mon = Monitor(old)
+    mon.watch(state.jobs)
+    await mon.run_cycle()
+    state.faults.script([Fault.HTTP_503])  # the next request fails and is retried in 0.3 s
+    cycle = asyncio.create_task(mon.run_cycle())
+    await asyncio.sleep(0.1)
+    new = demo_client(state)
+    mon.set_client(new)
+    await old.aclose()
+    result = await cycle
+    assert "internal" not in {p.kind for p in result.problems}, result.problems
+    assert not mon.problems  # the old account's failure is not the new one's banner
+    after = await mon.run_cycle()
+    assert after.ok and not after.problems
+    await new.aclose()
+
+
+async def test_closed_client_raises_a_typed_error() -> None:
+    from callwatch.errors import CallwatchError
+
+    state = make_state(3)
+    client = demo_client(state)
+    await client.aclose()
+    with pytest.raises(CallwatchError):
+        await client.detail(next(iter(state.jobs)))

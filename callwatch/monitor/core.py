@@ -201,7 +201,8 @@ class Monitor:
             return self._result([], [], [], 0, ok=False, skipped=True)
         before = {jid: t.view for jid, t in self._tasks.items()}
         was_finished = {jid for jid, v in before.items() if v.job and v.job.state.finished}
-        sent_before = self.client.requests_sent
+        client = self.client
+        sent_before = client.requests_sent
         errors: list[CallwatchError] = []
         added: list[int] = []
         crash: Problem | None = None
@@ -213,17 +214,22 @@ class Monitor:
         except Exception as exc:  # a monitor must not die; the banner tells
             log.exception("refresh cycle failed")
             crash = internal_problem(exc)
+        switched = self.client is not client
+        if switched:
+            # The account was switched mid-cycle: these errors were the old account's.
+            errors.clear()
+            crash = None
         self._update_problems(errors, crash)
         now = self._clock()
         changed = [t.view for jid, t in self._tasks.items() if before.get(jid) != t.view]
         finished = [v.job_id for v in changed
                     if v.job and v.job.state.finished and v.job_id not in was_finished
                     and v.job_id in before and before[v.job_id].job is not None]
-        ok = not errors and crash is None
+        ok = not errors and crash is None and not switched
         if ok:
             self.last_success = now
         self.cycles += 1
-        return self._result(changed, finished, added, self.client.requests_sent - sent_before,
+        return self._result(changed, finished, added, client.requests_sent - sent_before,
                             ok=ok)
 
     def _result(self, changed: list[TaskView], finished: list[int], added: list[int],
