@@ -56,7 +56,7 @@ async def test_tui_stays_responsive_says_timeout_and_quits_at_once(silent_server
         await pilot.press("escape")
         await pilot.press("p")
         await pilot.pause()
-        assert time.monotonic() - started < 0.5
+        assert time.monotonic() - started < 1.0  # three keys handled while it hangs
         assert "PAUSED" in str(app.main.status.render())
         await pilot.press("p")
         deadline = time.monotonic() + 8
