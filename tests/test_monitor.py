@@ -242,3 +242,33 @@ async def test_silent_server_times_out_and_the_next_cycle_goes_on() -> None:
         await client.aclose()
     finally:
         srv.close()
+
+
+async def test_unchanged_records_keep_their_views_and_are_not_reported() -> None:
+    import time
+
+    from callwatch.sim.model import SimClock
+
+    frozen = time.time()
+    state = make_state(40)
+    state.clock = SimClock(lambda: frozen)
+    mon = _monitor(state)
+    mon.watch(state.jobs)
+    await mon.run_cycle()
+    await mon.run_cycle()
+    views = mon.tasks
+    third = await mon.run_cycle()
+    assert third.changed == ()  # nothing moved: the sparkline alone is no change
+    assert all(mon.tasks[j] is v for j, v in views.items())
+
+
+async def test_list_records_are_parsed_once_while_unchanged() -> None:
+    state = make_state(40)
+    mon = _monitor(state)
+    mon.watch(state.jobs)
+    await mon.run_cycle()
+    memo = dict(mon.client._records)
+    assert memo
+    await mon.run_cycle()
+    same = [j for j, (_, job) in mon.client._records.items() if j in memo and memo[j][1] is job]
+    assert same  # frozen-in-time records (waiting, suspended) are reused as the same Job

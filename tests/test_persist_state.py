@@ -86,17 +86,23 @@ def test_sigkill_during_saves_never_leaves_a_partial_file() -> None:
     path = ui_state_file("kill")
     rng = random.Random(1234)
     kills = mid_write = 0
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 40
     while kills < 300 and time.monotonic() < deadline:
+        ready_r, ready_w = os.pipe()
         pid = os.fork()
         if pid == 0:  # child: save the versions in a loop until killed
             try:
+                os.close(ready_r)
+                os.write(ready_w, b"x")  # saving starts now (a loaded machine forks slowly)
                 i = 0
                 while True:
                     i += 1
                     save_ui_state("kill", versions[i % len(versions)])
             finally:
                 os._exit(1)
+        os.close(ready_w)
+        os.read(ready_r, 1)
+        os.close(ready_r)
         time.sleep(rng.uniform(0.0, 0.012))
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
@@ -109,6 +115,6 @@ def test_sigkill_during_saves_never_leaves_a_partial_file() -> None:
             mid_write += 1
             for p in litter:
                 p.unlink()
-    assert kills >= 100
+    assert kills >= 200
     assert mid_write > 0, "no kill landed during a write: the test proves nothing"
     assert not list(path.parent.glob("*.corrupt-*"))

@@ -22,7 +22,15 @@ import httpx
 
 from callwatch.api.brands import DEFAULT_BRAND, Brand, normalize_base_url
 from callwatch.api.convert import format_local_dt
-from callwatch.api.models import Job, JobState, Page, parse_detail, parse_page, unwrap
+from callwatch.api.models import (
+    Job,
+    JobState,
+    Page,
+    RecordMemo,
+    parse_detail,
+    parse_page,
+    unwrap,
+)
 from callwatch.api.signing import Secret, signed_headers
 from callwatch.errors import (
     ApiTimeoutError,
@@ -115,6 +123,8 @@ class ApiClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._sem = asyncio.Semaphore(max_concurrency)
+        # Unchanged list records are not parsed again (and yield the same Job object).
+        self._records: RecordMemo = {}
         # Pool larger than the cap: callers queue on the semaphore, never on the pool
         # (a pool wait raises PoolTimeout, encode/httpx#1171).
         limits = httpx.Limits(max_connections=max_concurrency + 2,
@@ -167,7 +177,7 @@ class ApiClient:
             params["searchCondition"] = search
         body = {"current": int(page), "size": int(size), "params": params}
         return parse_page(await self._call("POST", f"{self.brand.voice_prefix}/group/call/query",
-                                           body))
+                                           body), self._records)
 
     async def iter_query(
         self,

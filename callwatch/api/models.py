@@ -28,13 +28,7 @@ class JobState(enum.Enum):
 
     @classmethod
     def from_code(cls, code: int | None) -> JobState:
-        if code is None:
-            return cls.UNKNOWN
-        try:
-            state = cls(code)
-        except ValueError:
-            return cls.UNKNOWN
-        return state
+        return _BY_CODE.get(code, cls.UNKNOWN)  # type: ignore[arg-type]
 
     @property
     def label(self) -> str:
@@ -53,6 +47,7 @@ class JobState(enum.Enum):
         return self is JobState.COMPLETED
 
 
+_BY_CODE: dict[int, JobState] = {s.value: s for s in JobState if s.value >= 0}
 _LABELS = {
     JobState.WAITING: "waiting",
     JobState.CALLING: "calling",
@@ -196,7 +191,13 @@ _FIELDS = [(f.name, f.metadata["api"], _CONVERT[f.metadata["kind"]]) for f in fi
            if "api" in f.metadata]
 
 
-def parse_job(record: object, *, detail: bool = False) -> Job:
+# job id -> (the raw list record, the Job parsed from it): an unchanged record
+# is not parsed again, and yields the very same Job object.
+RecordMemo = dict[int, tuple[Mapping[str, Any], "Job"]]
+MEMO_LIMIT = 200_000
+
+
+def parse_job(record: object, *, detail: bool = False, memo: RecordMemo | None = None) -> Job:
     """Build a :class:`Job` from one list record or detail ``data`` object."""
     if not isinstance(record, Mapping):
         raise BadResponseError(f"task record is {_type_name(record)}, expected an object")
@@ -204,11 +205,20 @@ def parse_job(record: object, *, detail: bool = False) -> Job:
     job_id = to_int(raw_id)
     if job_id is None:
         raise BadResponseError("task record has no usable jobId/taskId")
+    if memo is not None:
+        hit = memo.get(job_id)
+        if hit is not None and hit[0] == record:
+            return hit[1]
     values: dict[str, Any] = {}
     for name, api, conv in _FIELDS:
         values[name] = conv(record.get(api))
     # ``acd`` and ``status`` arrive as strings and numbers alike; the converters coped.
-    return Job(job_id=job_id, has_detail=detail, **values)
+    job = Job(job_id=job_id, has_detail=detail, **values)
+    if memo is not None:
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        memo[job_id] = (record, job)
+    return job
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +259,7 @@ def parse_detail(body: object) -> Job:
     return parse_job(data, detail=True)
 
 
-def parse_page(body: object) -> Page:
+def parse_page(body: object, memo: RecordMemo | None = None) -> Page:
     data = unwrap(body)
     if not isinstance(data, Mapping):
         raise BadResponseError(f"task list data is {_type_name(data)}, expected a page object")
@@ -258,7 +268,7 @@ def parse_page(body: object) -> Page:
         raw_records = []
     if not isinstance(raw_records, list):
         raise BadResponseError("task list 'records' is not a list")
-    records = tuple(parse_job(r) for r in raw_records)
+    records = tuple(parse_job(r, memo=memo) for r in raw_records)
     size = to_int(data.get("size")) or len(records) or 1
     total = to_int(data.get("total"))
     if total is None:

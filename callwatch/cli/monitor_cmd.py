@@ -69,7 +69,6 @@ def run(name: str, argv: Sequence[str]) -> int:
 
 def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
     from callwatch.monitor import Monitor
-    from callwatch.store.resolve import DEFAULT_INTERVAL
     from callwatch.tui.app import CallwatchApp
     from callwatch.tui.persist import load_settings
 
@@ -84,6 +83,8 @@ def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
         settings.profiles = []
         return CallwatchApp(monitor, account="demo", profile="demo", settings=settings,
                             initial=ids, persist=False)
+    from callwatch.store.resolve import DEFAULT_INTERVAL  # keyring: not for the demo
+
     conn, client = _connect(args.profile, args.brand, args.base_url)
     # e.g. "secret read from a plaintext file": shown as a toast on every start.
     settings.warnings = (*settings.warnings, *conn.warnings)

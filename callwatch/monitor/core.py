@@ -11,15 +11,15 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from callwatch.api.client import ApiClient, TimeWindow
-from callwatch.api.models import ACTIVE_STATES, Job
+from callwatch.api.models import ACTIVE_STATES, Job, JobState
 from callwatch.errors import AuthError, CallwatchError, IpDeniedError, NotFoundError
-from callwatch.monitor.history import History, eta_seconds
+from callwatch.monitor.history import eta_seconds
 from callwatch.monitor.planner import PAGE_SIZE, Plan, plan_cycle
 from callwatch.monitor.problems import Problem, internal_problem, problem_for, skew_problem
+from callwatch.monitor.views import CycleResult, TaskState, TaskView, view_changed
 
 log = logging.getLogger(__name__)
 
@@ -28,38 +28,6 @@ MAX_INTERVAL = 3600.0
 MAX_BACKOFF = 16.0
 LIST_WINDOW_DAYS = 30.0
 SKEW_NOTICE = 2.0  # seconds of corrected clock offset worth telling the operator
-
-
-@dataclass(frozen=True, slots=True)
-class TaskView:
-    """What the UI shows for one watched task (immutable; compare to diff)."""
-
-    job_id: int
-    job: Job | None = None
-    missing: bool = False  # the API says -24: no such task
-    error: str | None = None
-    throughput: float | None = None  # calls per minute
-    eta: float | None = None  # seconds
-    sparkline: tuple[float, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class CycleResult:
-    at: float  # monotonic time the cycle ended
-    changed: tuple[TaskView, ...]
-    finished: tuple[int, ...]  # tasks that became finished during this cycle
-    added: tuple[int, ...]  # tasks discovered (all-active mode)
-    problems: tuple[Problem, ...]
-    requests: int
-    ok: bool  # every request of the cycle succeeded
-    skipped: bool = False  # nothing was asked (paused or blocked)
-
-
-@dataclass
-class _Task:
-    view: TaskView
-    history: History = field(default_factory=History)
-    outside_list: bool = False  # active, but the list query does not return it
 
 
 class Monitor:
@@ -76,7 +44,7 @@ class Monitor:
         self.all_active = all_active
         self._clock = clock
         self._interval = self.clamp_interval(interval)
-        self._tasks: dict[int, _Task] = {}
+        self._tasks: dict[int, TaskState] = {}
         self._selected: int | None = None
         self._account_active: int | None = None
         self._problems: dict[str, Problem] = {}
@@ -108,7 +76,7 @@ class Monitor:
         added = []
         for jid in job_ids:
             if jid not in self._tasks:
-                self._tasks[jid] = _Task(TaskView(jid))
+                self._tasks[jid] = TaskState(TaskView(jid))
                 added.append(jid)
         return added
 
@@ -221,7 +189,7 @@ class Monitor:
             crash = None
         self._update_problems(errors, crash)
         now = self._clock()
-        changed = [t.view for jid, t in self._tasks.items() if before.get(jid) != t.view]
+        changed = [t.view for jid, t in self._tasks.items() if view_changed(before.get(jid), t)]
         finished = [v.job_id for v in changed
                     if v.job and v.job.state.finished and v.job_id not in was_finished
                     and v.job_id in before and before[v.job_id].job is not None]
@@ -345,12 +313,15 @@ class Monitor:
 
     def _apply(self, jid: int, job: Job) -> None:
         task = self._tasks[jid]
-        merged = task.view.job.merged(job) if task.view.job is not None else job
+        old, same = task.view.job, job is task.last and task.view.error is None
+        merged = job if old is None else old if same else old.merged(job)
+        task.last = job
         task.history.add(self._clock(), merged.called, merged.progress)
-        per_min = task.history.throughput() if merged.state.value == 1 else None
+        if same and old is not None and old.state is not JobState.CALLING:
+            return  # the same record as last time: the view (and sparkline) stays
+        per_min = task.history.throughput() if merged.state is JobState.CALLING else None
         remaining = (merged.num_cnt - (merged.called or 0)) if merged.num_cnt is not None else None
-        task.view = TaskView(jid, merged, throughput=per_min,
-                             eta=eta_seconds(remaining, per_min),
+        task.view = TaskView(jid, merged, throughput=per_min, eta=eta_seconds(remaining, per_min),
                              sparkline=task.history.progress_series())
 
     async def _probe(self, errors: list[CallwatchError]) -> None:

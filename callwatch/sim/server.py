@@ -9,12 +9,14 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import uvicorn
+from typing import TYPE_CHECKING
 
 from callwatch.api.client import ApiClient, Credentials, in_process_transport
 from callwatch.api.signing import Secret
 from callwatch.sim.app import DropConnection, SimConfig, SimState, build_app
+
+if TYPE_CHECKING:  # uvicorn is imported when serving: ``callwatch --demo`` never needs it
+    import uvicorn
 
 
 def is_loopback(host: str) -> bool:
@@ -34,6 +36,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def make_server(state: SimState, host: str, port: int, log_level: str = "warning"
                 ) -> uvicorn.Server:
+    import uvicorn
+
     config = uvicorn.Config(
         build_app(state), host=host, port=port, log_level=log_level,
         # The app sets Date itself, from its own (possibly skewed) clock.

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import rich
 from rich.segment import Segments
@@ -18,18 +19,27 @@ from textual.worker import Worker, WorkerState
 from callwatch.api.client import ApiClient
 from callwatch.monitor import CycleResult, Monitor, Problem
 from callwatch.textsafe import sanitize
-from callwatch.tui.browse import BrowseResult, BrowseScreen
-from callwatch.tui.commands import MonitorCommands
-from callwatch.tui.export import export_views
 from callwatch.tui.main import MAIN_BINDINGS, MainScreen
-from callwatch.tui.modals import AddJobsScreen, ConfirmScreen, HelpScreen, ProfileScreen
 from callwatch.tui.persist import UiSettings, UiState, load_ui_state, save_ui_state
 from callwatch.tui.table import JobTable
+
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+    from callwatch.tui.browse import BrowseResult
+
+# Screens used only on a key press are imported then, not before the first frame.
 
 INTERVAL_STEPS = (1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 
 # (profile) -> (client, account label); raises CallwatchError when it cannot connect.
 Connector = Callable[[str], tuple[ApiClient, str]]
+
+
+def _monitor_commands() -> type[Provider]:
+    from callwatch.tui.commands import MonitorCommands
+
+    return MonitorCommands
 
 
 def next_interval(current: float, direction: int) -> float:
@@ -41,7 +51,7 @@ def next_interval(current: float, direction: int) -> float:
 class CallwatchApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "callwatch"
-    COMMANDS = App.COMMANDS | {MonitorCommands}
+    COMMANDS = App.COMMANDS | {_monitor_commands}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [Binding("ctrl+q", "quit_app", "Quit", show=False, id="app.quit")]
 
@@ -176,6 +186,8 @@ class CallwatchApp(App[int]):
         return rows
 
     def action_help(self) -> None:
+        from callwatch.tui.modals import HelpScreen
+
         self.push_screen(HelpScreen(self.help_rows()))
 
     def action_pause(self) -> None:
@@ -202,6 +214,8 @@ class CallwatchApp(App[int]):
         self.notify(f"Refresh every {mon.interval:g} s", timeout=2)
 
     def action_add_jobs(self) -> None:
+        from callwatch.tui.modals import AddJobsScreen
+
         self.push_screen(AddJobsScreen(), self._added)
 
     def _added(self, ids: list[int] | None) -> None:
@@ -233,6 +247,8 @@ class CallwatchApp(App[int]):
             if yes:
                 self.unwatch_ids([jid])
 
+        from callwatch.tui.modals import ConfirmScreen
+
         self.push_screen(ConfirmScreen(question), answer)
 
     def unwatch_ids(self, ids: list[int]) -> None:
@@ -242,6 +258,8 @@ class CallwatchApp(App[int]):
         self.notify(f"Stopped watching {' '.join(map(str, ids))}", markup=False)
 
     def action_browse(self) -> None:
+        from callwatch.tui.browse import BrowseScreen
+
         self.push_screen(BrowseScreen(self.monitor.client, set(self.monitor.watched),
                                       now=self.wall), self._browsed)
 
@@ -268,6 +286,8 @@ class CallwatchApp(App[int]):
         table: JobTable = self.main.table
         views = [v for v in (self.monitor.view(j) for j in table.visible_ids()) if v]
         try:
+            from callwatch.tui.export import export_views
+
             csv_path, json_path = export_views(views, self.profile)
         except OSError as exc:
             self.notify(f"Export failed: {exc}", severity="error", markup=False)
@@ -282,6 +302,8 @@ class CallwatchApp(App[int]):
             self.notify("No profiles configured. Add one with: callwatch login --profile NAME",
                         title="Profiles", markup=False, timeout=8)
             return
+        from callwatch.tui.modals import ProfileScreen
+
         self.push_screen(ProfileScreen(profiles, self.profile), self._switch)
 
     def _switch(self, profile: str | None) -> None:

@@ -39,6 +39,7 @@ def _opt(value: object) -> str:
 
 
 def _group(title: str, rows: list[Row]) -> Table:
+    """A titled label/value grid (used for the group whose values may wrap)."""
     table = Table.grid(padding=(0, 1))
     table.add_column(style="dim", no_wrap=True)
     table.add_column(overflow="fold", max_width=44)
@@ -50,7 +51,19 @@ def _group(title: str, rows: list[Row]) -> Table:
     return table
 
 
-def _groups(view: TaskView) -> list[Table]:
+def _lines(title: str, rows: list[Row]) -> list[Text]:
+    """A group as plain lines: far cheaper to render than nested Rich tables, which
+    matters because the pane repaints every cycle."""
+    label_width = max((len(label) for label, _ in rows), default=0)
+    out = [Text(title, style="bold")]
+    for label, value in rows:
+        line = Text(f"{label:<{label_width}} ", style="dim", no_wrap=True)
+        line.append_text(value if isinstance(value, Text) else Text(value))
+        out.append(line)
+    return out
+
+
+def _groups(view: TaskView) -> tuple[list[list[Text]], Table]:
     job = view.job or Job(view.job_id)
     spark = sparkline(view.sparkline, 30)
     progress: list[Row] = [
@@ -102,20 +115,32 @@ def _groups(view: TaskView) -> list[Table]:
         ("base file", safe(job.base_file) if job.base_file else "–"),
         ("TTS text", safe(job.text) if job.text else "–"),
     ]
-    return [_group("Progress", progress), _group("Outcomes", outcomes),
-            _group("Agent transfer", agents), _group("Timing", timing),
-            _group("Content / config", config)]
+    return ([_lines("Progress", progress), _lines("Outcomes", outcomes),
+             _lines("Agent transfer", agents), _lines("Timing", timing)],
+            _group("Content / config", config))
 
 
-def _grid(groups: list[Table], width: int) -> Table:
-    cols = max(1, min(len(groups), width // 36))
-    grid = Table.grid(padding=(0, 3))
-    for _ in range(cols):
-        grid.add_column(min_width=30 if cols > 1 else None)
+COLUMN_WIDTH = 33
+GUTTER = 3
+
+
+def _grid(groups: list[list[Text]], width: int) -> Text:
+    """Lay groups out side by side in fixed-width columns, as many as fit."""
+    cols = max(1, min(len(groups), (width + GUTTER) // (COLUMN_WIDTH + GUTTER)))
+    col_width = COLUMN_WIDTH if cols > 1 else max(1, width)
+    lines: list[Text] = []
     for i in range(0, len(groups), cols):
-        chunk: list[RenderableType] = list(groups[i:i + cols])
-        grid.add_row(*chunk, *([""] * (cols - len(chunk))))
-    return grid
+        chunk = groups[i:i + cols]
+        for r in range(max(len(g) for g in chunk)):
+            line = Text(no_wrap=True, overflow="ellipsis")
+            for c, group in enumerate(chunk):
+                cell = group[r].copy() if r < len(group) else Text()
+                if c < len(chunk) - 1:
+                    cell.truncate(col_width, overflow="ellipsis", pad=True)
+                    cell.append(" " * GUTTER)
+                line.append_text(cell)
+            lines.append(line)
+    return Text("\n").join(lines)
 
 
 def detail_renderable(view: TaskView | None, width: int = 120) -> RenderableType:
@@ -133,8 +158,18 @@ def detail_renderable(view: TaskView | None, width: int = 120) -> RenderableType
         title.append(f"  {view.error}", style="red")
     if view.job is not None and not view.job.has_detail:
         title.append("  (detail loading…)", style="dim")
-    groups = _groups(view)
-    return Group(title, _grid(groups[:4], width), groups[4])
+    columns, config = _groups(view)
+    return Group(title, _grid(columns, width), config)
+
+
+def _shape(view: TaskView | None, width: int) -> tuple[object, ...]:
+    """What the pane's height depends on (texts that may wrap, flags, the width)."""
+    if view is None:
+        return (width,)
+    job = view.job
+    return (width, view.job_id, view.missing, view.error, job is None,
+            job and (job.has_detail, job.task_name, job.text, job.upload_name, job.base_file,
+                     job.voice_file_id, job.display_num, job.sip_group_name))
 
 
 class DetailPane(VerticalScroll):
@@ -146,6 +181,7 @@ class DetailPane(VerticalScroll):
                  id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.view = view
+        self._shape: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(detail_renderable(self.view), id="detail-body")
@@ -153,7 +189,12 @@ class DetailPane(VerticalScroll):
     def show(self, view: TaskView | None) -> None:
         self.view = view
         width = self.size.width or self.app.size.width
-        self.query_one("#detail-body", Static).update(detail_renderable(view, width - 2))
+        # Counters moving do not change the pane's height: repaint it without a layout
+        # of the whole screen (which would repaint the table too).
+        shape = _shape(view, width)
+        self.query_one("#detail-body", Static).update(detail_renderable(view, width - 2),
+                                                      layout=shape != self._shape)
+        self._shape = shape
 
     def on_resize(self) -> None:
         self.show(self.view)

@@ -53,6 +53,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self._detail_timer: Timer | None = None
         self.detail_inline = False
+        self._info: Text | None = None
 
     @property
     def cw(self) -> CallwatchApp:
@@ -160,7 +161,9 @@ class MainScreen(Screen[None]):
             text.append(" · watching all active")
         if not table.views:
             text.append(" · press a to add job ids or b to browse", style="bold")
-        self.query_one("#info", Static).update(text)
+        if text != self._info:  # one line, always: no screen layout, and only on change
+            self._info = text
+            self.query_one("#info", Static).update(text, layout=False)
 
     # --- selection -----------------------------------------------------------------
 

@@ -45,7 +45,7 @@ class StatusLine(Static):
         text = self.build()
         if text != self._last:
             self._last = text
-            self.update(text)
+            self.update(text, layout=False)  # one line, always: no screen layout
 
     def build(self) -> Text:
         mon = self.monitor

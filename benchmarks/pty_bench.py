@@ -1,0 +1,92 @@
+"""Real terminals: a program in a pseudo-terminal, timed and its output counted."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import select
+import struct
+import subprocess
+import termios
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+COLS, ROWS = 160, 50
+
+
+@dataclass
+class PtyRun:
+    proc: subprocess.Popen[bytes]
+    fd: int
+    started: float
+    output: bytearray
+
+    def read(self, seconds: float) -> int:
+        """Read for ``seconds``; return the bytes read."""
+        got = 0
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:  # the program exited
+                break
+            if not chunk:
+                break
+            got += len(chunk)
+            self.output += chunk
+        return got
+
+    def wait_for(self, markers: Sequence[bytes], timeout: float = 60.0) -> float:
+        """Seconds from the start until every marker has appeared in the output."""
+        deadline = time.monotonic() + timeout
+        while not all(m in self.output for m in markers):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                tail = bytes(self.output[-400:])
+                raise RuntimeError(f"markers {markers!r} not seen; output ends {tail!r}")
+            self.read(0.005)
+        return time.monotonic() - self.started
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+        os.close(self.fd)
+
+
+def spawn(cmd: Sequence[str], env: dict[str, str], cwd: str | None = None) -> PtyRun:
+    """Start ``cmd`` on a fresh 160x50 pseudo-terminal."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    env = {**env, "TERM": "xterm-256color", "COLUMNS": str(COLS), "LINES": str(ROWS)}
+    env.pop("NO_COLOR", None)
+    started = time.monotonic()
+    proc = subprocess.Popen(list(cmd), stdin=slave, stdout=slave, stderr=slave, env=env,
+                            cwd=cwd, start_new_session=True)
+    os.close(slave)
+    return PtyRun(proc, master, started, bytearray())
+
+
+def first_frame(cmd: Sequence[str], env: dict[str, str], markers: Sequence[bytes],
+                cwd: str | None = None) -> float:
+    run = spawn(cmd, env, cwd)
+    try:
+        return run.wait_for(markers)
+    finally:
+        run.stop()
+
+
+def bytes_per_cycle(cmd: Sequence[str], env: dict[str, str], markers: Sequence[bytes],
+                    settle: float, cycles: int, interval: float = 1.0,
+                    cwd: str | None = None) -> float:
+    """Bytes written per refresh interval, counted after the first frame and ``settle``."""
+    run = spawn(cmd, env, cwd)
+    try:
+        run.wait_for(markers)
+        run.read(settle)
+        return run.read(cycles * interval) / cycles
+    finally:
+        run.stop()
