@@ -196,11 +196,14 @@ def count_skew(state: SimState) -> None:
 
 
 def warmed_up(mon: Monitor) -> bool:
-    """Every unfinished task's history (bounded) is full: RSS must be flat from here on."""
-    views = list(mon.tasks.values())
-    return bool(views) and all(v.job is not None for v in views) and all(
-        len(v.sparkline) >= HISTORY_POINTS for v in views
-        if v.job is not None and not v.job.state.finished)
+    """Every unfinished task's history (bounded) is full: RSS must be flat from here on.
+
+    Reads the monitor's own per-task history: a view keeps its old sparkline while its
+    record does not change, so the views cannot tell."""
+    tasks = list(mon._tasks.values())
+    return bool(tasks) and all(t.view.job is not None for t in tasks) and all(
+        len(t.history.progress_series()) >= HISTORY_POINTS for t in tasks
+        if t.view.job is not None and not t.view.job.state.finished)
 
 
 def mismatches(mon: Monitor, state: SimState) -> list[str]:
