@@ -255,6 +255,8 @@ class ApiClient:
         headers = signed_headers(self._creds.api_key, self._creds.secret,
                                  int(self._clock() + offset))
         content = None if body is None else json.dumps(body).encode()
+        if self._http.is_closed:  # closed meanwhile (account switch, quitting): not retried
+            raise NetworkError(f"the connection to {self.base_url} was closed by callwatch")
         self.requests_sent += 1
         try:
             resp = await self._http.request(method, path, headers=headers, content=content)

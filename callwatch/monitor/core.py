@@ -169,7 +169,8 @@ class Monitor:
             return self._result([], [], [], 0, ok=False, skipped=True)
         before = {jid: t.view for jid, t in self._tasks.items()}
         was_finished = {jid for jid, v in before.items() if v.job and v.job.state.finished}
-        sent_before = self.client.requests_sent
+        client = self.client
+        sent_before = client.requests_sent
         errors: list[CallwatchError] = []
         added: list[int] = []
         crash: Problem | None = None
@@ -181,17 +182,22 @@ class Monitor:
         except Exception as exc:  # a monitor must not die; the banner tells
             log.exception("refresh cycle failed")
             crash = internal_problem(exc)
+        switched = self.client is not client
+        if switched:
+            # The account was switched mid-cycle: these errors were the old account's.
+            errors.clear()
+            crash = None
         self._update_problems(errors, crash)
         now = self._clock()
         changed = [t.view for jid, t in self._tasks.items() if view_changed(before.get(jid), t)]
         finished = [v.job_id for v in changed
                     if v.job and v.job.state.finished and v.job_id not in was_finished
                     and v.job_id in before and before[v.job_id].job is not None]
-        ok = not errors and crash is None
+        ok = not errors and crash is None and not switched
         if ok:
             self.last_success = now
         self.cycles += 1
-        return self._result(changed, finished, added, self.client.requests_sent - sent_before,
+        return self._result(changed, finished, added, client.requests_sent - sent_before,
                             ok=ok)
 
     def _result(self, changed: list[TaskView], finished: list[int], added: list[int],
@@ -225,7 +231,9 @@ class Monitor:
         absent: set[int] = set()
         if plan.use_list:
             worth = 0 if self.all_active else len(self._active_ids())
+            errors_before = len(errors)
             records, complete = await self._list_active(errors, worth)
+            list_failed = len(errors) > errors_before
             if self.all_active and complete:
                 added = self.watch(records)
             for jid, job in records.items():
@@ -238,9 +246,12 @@ class Monitor:
                 # created outside its window: one detail tells which.
                 absent = {j for j in self._active_ids() if j not in records}
                 details |= absent
-            else:
-                # Unreadable, or dearer than asking each task: details for the rest.
+            elif not list_failed:
+                # Dearer to page than to ask each task: details for the rest.
                 details |= {j for j in self._active_ids() if j not in records}
+            # A list that failed is not replaced by one detail per task: against a
+            # failing or rate-limiting API that is a storm. Those tasks keep their last
+            # view this cycle; the banner shows the problem and the next cycle retries.
         await self._details(sorted(details), errors)
         for jid in absent:
             task = self._tasks.get(jid)

@@ -33,6 +33,8 @@ _TABLE: dict[str, list[tuple[Fault, float]]] = {
 # chaos: in every block of this many requests, the last quarter sees a skewed clock.
 SKEW_BLOCK = 400
 SKEW_SECONDS = 900.0
+# A scripted SLOW fault waits this long: longer than any client read timeout.
+SCRIPTED_SLOW_DELAY = 12.0
 
 
 @dataclass
@@ -49,6 +51,7 @@ class FaultPlan:
         self._count = 0
         self._script: list[Fault] = []
         self._then: Fault | None = None
+        self.slow_delay = SCRIPTED_SLOW_DELAY  # scripted SLOW faults wait this long
 
     def script(self, faults: list[Fault], then: Fault | None = None) -> None:
         """Tests: serve these faults in order, then ``then`` forever (None: the profile)."""
@@ -64,13 +67,17 @@ class FaultPlan:
             raise ValueError(f"unknown fault profile {profile!r}; choose one of {PROFILES}")
         self._profile = profile
 
+    def _scripted(self, fault: Fault) -> Decision:
+        # Without a delay a scripted SLOW fault would answer at once: no fault at all.
+        return Decision(fault, self.slow_delay if fault is Fault.SLOW else 0.0)
+
     def decide(self) -> Decision:
         """Draw the fault for the next request."""
         self._count += 1
         if self._script:
-            return Decision(self._script.pop(0))
+            return self._scripted(self._script.pop(0))
         if self._then is not None:
-            return Decision(self._then)
+            return self._scripted(self._then)
         roll = self._rng.random()
         delay_roll = self._rng.random()
         skew = 0.0
