@@ -161,10 +161,11 @@ async def test_add_jobs_validates_and_persists() -> None:
         assert isinstance(app.screen, AddJobsScreen)
         error = str(app.screen.query_one("#add-error").render())
         assert "not a job id" in error and "abc" in error
+        first = app.monitor.cycles
         await pilot.press(*("backspace",) * 4, *", 5000602", "enter")
         assert on_main(app)
         assert app.monitor.watched == [5000600, 5000601, 5000602]
-        await settle(pilot, app, app.monitor.cycles + 1)
+        await settle(pilot, app, first + 1)
         assert set(app.main.table.visible_ids()) == {5000600, 5000601, 5000602}
     assert load_ui_state("test").watched == [5000600, 5000601, 5000602]
 
