@@ -57,7 +57,7 @@ async def test_tui_stays_responsive_says_timeout_and_quits_at_once(silent_server
         await pilot.press("p")
         await pilot.pause()
         assert time.monotonic() - started < 1.0  # three keys handled while it hangs
-        assert "PAUSED" in str(app.main.status.render())
+        assert "PAUSED" in app.main.status.build().plain
         await pilot.press("p")
         deadline = time.monotonic() + 8
         while "Timeout" not in _banner(app):

@@ -348,4 +348,4 @@ async def test_switch_profile_with_P() -> None:
         assert calls == ["night"] and app.profile == "night"
         assert app.monitor.client is not old_client and old_client._http.is_closed
         assert app.monitor.watched == [5000601, 5000602]
-        assert "night · onbuka" in str(app.main.status.render())
+        assert "night · onbuka" in app.main.status.build().plain

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.widgets import Static
 
 from callwatch.monitor import Monitor, Problem
@@ -27,51 +29,66 @@ def age_style(age: float, interval: float) -> str:
     return ""
 
 
-class StatusLine(Static):
-    """The header line. Only this widget changes every second."""
+class StatusLine(Horizontal):
+    """The header line, in three parts so that the one changing every second (the age
+    of the last refresh) repaints alone: a few dozen bytes to the terminal, not a line."""
 
     def __init__(self, monitor: Monitor, account: str, clock: Callable[[], float],
                  *, id: str | None = None) -> None:  # noqa: A002
-        super().__init__("", id=id, markup=False)
+        super().__init__(id=id)
         self.monitor = monitor
         self.account = account
         self.clock = clock
-        self._last: Text | None = None
+        self._last: tuple[Text, Text, Text] | None = None
+
+    def compose(self) -> ComposeResult:
+        for part in ("head", "age", "tail"):
+            yield Static("", markup=False, classes=f"status-{part}")
 
     def on_mount(self) -> None:
         self.tick()
 
     def tick(self) -> None:
-        text = self.build()
-        if text != self._last:
-            self._last = text
-            self.update(text, layout=False)  # one line, always: no screen layout
+        parts = self._parts()
+        last = self._last
+        self._last = parts
+        widgets = list(self.query(Static))
+        for i, (widget, text) in enumerate(zip(widgets, parts, strict=True)):
+            if last is None or last[i] != text:
+                # Same width: repaint just this part; another width moves its neighbours.
+                same = last is not None and last[i].cell_len == text.cell_len
+                widget.update(text, layout=not same)
 
     def build(self) -> Text:
+        """The whole line as one text (for tests and logs)."""
+        return Text("").join(self._parts())
+
+    def _parts(self) -> tuple[Text, Text, Text]:
         mon = self.monitor
-        out = Text(no_wrap=True, overflow="ellipsis")
-        out.append(" callwatch ", style="bold reverse")
-        out.append(f" {sanitize(self.account)} ", style="bold")
-        out.append("│ ")
+        head = Text(no_wrap=True, overflow="ellipsis")
+        head.append(" callwatch ", style="bold reverse")
+        head.append(f" {sanitize(self.account)} ", style="bold")
+        head.append("│ ")
         interval = f"every {mon.interval:g}s"
         if mon.backoff > 1:
             interval += f" (backoff {mon.effective_interval:g}s)"
-        out.append(interval)
+        head.append(interval)
         if mon.paused:
-            out.append(" │ ")
-            out.append(" ‖ PAUSED ", style="bold black on yellow")
-        out.append(" │ ")
+            head.append(" │ ")
+            head.append(" ‖ PAUSED ", style="bold black on yellow")
+        head.append(" │ ")
+        age_text = Text(no_wrap=True)
         if mon.last_success is None:
-            out.append("not updated yet", style="dim")
+            age_text.append("not updated yet", style="dim")
         else:
             age = max(0.0, self.clock() - mon.last_success)
             label = f"updated {duration(age)} ago"
             style = age_style(age, mon.effective_interval)
             if style:
                 label = ("STALE: " if "red" in style else "late: ") + label
-            out.append(f" {label} ", style=style)
-        out.append(f" │ {len(mon.watched)} watched")
-        return out
+            age_text.append(f" {label} ", style=style)
+        tail = Text(f" │ {len(mon.watched)} watched", no_wrap=True)
+        return head, age_text, tail
 
 
 class Banner(Static):
