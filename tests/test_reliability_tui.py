@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -19,19 +18,15 @@ from callwatch.tui.app import CallwatchApp
 from callwatch.tui.modals import HelpScreen
 from callwatch.tui.persist import UiSettings
 from tests.conftest import KEY, SECRET, make_client
+from tests.test_oneshot_support import silent_server as silent_socket
 from tests.test_reliability_terminal import Pane, _send, tmux_cmd
 
 
 @pytest.fixture
 def silent_server() -> Iterator[str]:
     """Accepts connections (the kernel's backlog) and never answers."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(64)
-    try:
-        yield f"http://127.0.0.1:{srv.getsockname()[1]}"
-    finally:
-        srv.close()
+    with silent_socket() as url:
+        yield url
 
 
 def _banner(app: CallwatchApp) -> str:
