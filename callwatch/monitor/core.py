@@ -11,7 +11,6 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
 
 from callwatch.api.client import ApiClient, TimeWindow
 from callwatch.api.models import ACTIVE_STATES, Job, JobState
@@ -366,10 +365,3 @@ class Monitor:
         if abs(offset) >= SKEW_NOTICE and "timestamp" not in kinds:
             kinds["clock_skew"] = skew_problem(offset)
         self._problems = kinds
-
-
-def describe(view: TaskView) -> dict[str, Any]:
-    """A flat summary, for logs and the one-shot commands."""
-    job = view.job
-    return {"jobId": view.job_id, "state": job.state.slug if job else "unknown",
-            "progress": job.progress if job else None, "missing": view.missing}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -276,7 +276,3 @@ class SimClock:
 def search_match(job: SimJob, needle: str) -> bool:
     n = needle.lower()
     return n in job.name.lower() or (job.text is not None and n in job.text.lower())
-
-
-def ids(jobs: Iterable[SimJob]) -> list[int]:
-    return [j.job_id for j in jobs]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ipaddress
 import socket
@@ -87,11 +86,3 @@ def demo_client(state: SimState, **kwargs: object) -> ApiClient:
                      "http://callwatch-demo.invalid",
                      transport=in_process_transport(build_app(state), DropConnection),
                      **kwargs)  # type: ignore[arg-type]
-
-
-async def serve_forever(server: uvicorn.Server) -> None:
-    await server.serve()
-
-
-def run(server: uvicorn.Server) -> None:
-    asyncio.run(serve_forever(server))
