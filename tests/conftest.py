@@ -85,6 +85,7 @@ import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+import uuid  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
 import keyring  # noqa: E402
@@ -130,6 +131,14 @@ def require_tools(*tools: str) -> None:
     if os.environ.get("CALLWATCH_REQUIRE_SYSTEM_TOOLS"):
         pytest.fail(message + " (CALLWATCH_REQUIRE_SYSTEM_TOOLS is set)")
     pytest.skip(message)
+
+
+def tmux_cmd() -> list[str]:
+    """tmux on a private server (no user config): no interference with the user's tmux
+    or another test's."""
+    require_tools("tmux")
+    server = f"cw-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    return [shutil.which("tmux") or "tmux", "-L", server, "-f", "/dev/null"]
 
 
 def _bus_has(env: dict[str, str], name: str) -> bool:

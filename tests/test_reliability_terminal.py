@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +25,7 @@ import pytest
 
 from callwatch.cli.oneshot_render import NAME_WIDTH
 from callwatch.sim.server import RunningSim, serve_in_thread
-from tests.conftest import KEY, SECRET, make_state
+from tests.conftest import KEY, SECRET, make_state, tmux_cmd
 
 pytestmark = pytest.mark.e2e
 
@@ -43,16 +41,6 @@ HOSTILE: dict[str, tuple[str, str]] = {
     "H8" + "A" * 100_000: ("H8" + "A" * 10, ""),
 }
 SGR = re.compile(r"\x1b\[[0-9;:]*m")
-
-
-def tmux_cmd() -> list[str]:
-    tmux = shutil.which("tmux")
-    if tmux is None:
-        if os.environ.get("CALLWATCH_REQUIRE_SYSTEM_TOOLS"):
-            pytest.fail("tmux is required (CALLWATCH_REQUIRE_SYSTEM_TOOLS is set)")
-        pytest.skip("tmux not installed")
-    # A private server: no interference with the user's tmux or another test's.
-    return [tmux, "-L", f"cw-rel-{os.getpid()}-{uuid.uuid4().hex[:8]}", "-f", "/dev/null"]
 
 
 @dataclass

@@ -17,9 +17,9 @@ from callwatch.monitor import Monitor
 from callwatch.tui.app import CallwatchApp
 from callwatch.tui.modals import HelpScreen
 from callwatch.tui.persist import UiSettings
-from tests.conftest import KEY, SECRET, make_client
+from tests.conftest import KEY, SECRET, make_client, tmux_cmd
 from tests.test_oneshot_support import silent_server as silent_socket
-from tests.test_reliability_terminal import Pane, _send, tmux_cmd
+from tests.test_reliability_terminal import Pane, _send
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -14,19 +13,10 @@ from pathlib import Path
 import pytest
 
 from callwatch.sim.server import free_port
+from tests.conftest import tmux_cmd
 
 pytestmark = pytest.mark.e2e
 KEY, SECRET = "e2eKey01", "e2eSecret0123456"
-
-
-def _need_tmux() -> list[str]:
-    tmux = shutil.which("tmux")
-    if tmux is None:
-        if os.environ.get("CALLWATCH_REQUIRE_SYSTEM_TOOLS"):
-            pytest.fail("tmux is required (CALLWATCH_REQUIRE_SYSTEM_TOOLS is set)")
-        pytest.skip("tmux not installed")
-    # A private server socket: no interference with the user's (or another test's) tmux.
-    return [tmux, "-L", f"callwatch-test-{os.getpid()}"]
 
 
 @pytest.fixture
@@ -72,7 +62,7 @@ def _called(screen: str, job_id: str) -> str:
 
 
 def test_monitor_in_tmux_against_loopback_sim(sim: str, tmp_path: Path) -> None:
-    tmux = _need_tmux()
+    tmux = tmux_cmd()
     session = f"cw-e2e-{os.getpid()}"
     exit_file = tmp_path / "exit"
     env = {**os.environ, "CALLWATCH_API_KEY": KEY, "CALLWATCH_API_SECRET": SECRET,
