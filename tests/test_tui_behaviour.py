@@ -77,7 +77,7 @@ async def test_unknown_task_is_marked_in_its_row_not_the_banner() -> None:
                 break
             await pilot.pause(0.05)
         await pilot.pause()
-        cell = app.main.table.get_cell("999", "state")
+        cell = app.main.table.cell_text(999, "state")
         assert "not found" in cell.plain
         assert not app.main.banner.display
 
@@ -88,7 +88,7 @@ async def test_api_text_is_literal_and_stripped_of_controls() -> None:
     app = make_app(state)
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot, app)
-        cell = app.main.table.get_cell("5000600", "name")
+        cell = app.main.table.cell_text(5000600, "name")
         assert cell.plain.startswith("[bold red]boom[/]") and "\x1b" not in cell.plain
         assert not cell.spans
 
@@ -123,12 +123,12 @@ async def test_detail_pane_inline_only_on_big_terminals() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         assert not app.main.query_one("#detail", DetailPane).display
-        assert [str(c.key.value) for c in app.main.table.ordered_columns] == [
+        assert app.main.table.column_keys == [
             "id", "name", "state", "progress", "okfail", "eta"]
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         assert app.main.query_one("#detail", DetailPane).display
-        assert "called" in [str(c.key.value) for c in app.main.table.ordered_columns]
+        assert "called" in app.main.table.column_keys
 
 
 def test_formatting_helpers() -> None:

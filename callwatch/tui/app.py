@@ -168,10 +168,7 @@ class CallwatchApp(App[int]):
     def help_rows(self) -> list[tuple[str, str, str]]:
         keymap = self.settings.keys
         rows = []
-        extra = [Binding("j,down", "", "Move down", id="table.down"),
-                 Binding("k,up", "", "Move up", id="table.up"),
-                 Binding("g", "", "First row", id="table.top"),
-                 Binding("G", "", "Last row", id="table.bottom")]
+        extra = [b for b in JobTable.BINDINGS if isinstance(b, Binding)]
         for b in [*extra, *MAIN_BINDINGS, Binding("ctrl+p", "", "Command palette",
                                                   id="palette")]:
             keys = keymap.get(b.id or "", b.key)

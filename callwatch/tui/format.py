@@ -171,6 +171,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("tput", "Calls/m", 8, "medium"),
     Column("eta", "ETA", 7, "narrow"),
 )
+# Numbers are right-aligned, and so are their column headings.
+RIGHT_ALIGNED = frozenset({"called", "success", "fail", "rate", "tput", "eta"})
 NAME_WIDTH = {"narrow": 12, "medium": 18, "wide": 30}
 LAYOUTS = ("narrow", "medium", "wide")
 

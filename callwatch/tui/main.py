@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from callwatch.monitor import CycleResult, TaskView
 from callwatch.textsafe import sanitize
@@ -126,7 +126,7 @@ class MainScreen(Screen[None]):
         if selected is not None and any(v.job_id == selected for v in views):
             self.show_detail(mon.view(selected))
         if self.table.selected_id is None and self.table.row_count:
-            self.table.move_cursor(row=0)
+            self.table.move_cursor(0)
         self.status.tick()
         self.update_info()
 
@@ -167,8 +167,8 @@ class MainScreen(Screen[None]):
 
     # --- selection -----------------------------------------------------------------
 
-    @on(DataTable.RowHighlighted, "#jobs")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(JobTable.Highlighted, "#jobs")
+    def _highlighted(self, event: JobTable.Highlighted) -> None:
         self._selection_changed()
 
     def _selection_changed(self) -> None:
