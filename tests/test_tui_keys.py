@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 
 from callwatch.tui.app import CallwatchApp
 from callwatch.tui.browse import BrowseScreen
@@ -85,6 +86,28 @@ async def test_filter_by_name_and_id_then_escape_clears() -> None:
         assert table.visible_ids() == [5000603]
         await pilot.press("escape")
         assert set(table.visible_ids()) == everything
+
+
+async def test_keys_typed_in_one_burst_after_slash_reach_the_filter() -> None:
+    """Over SSH or in a paste, "/608<enter>" arrives at once: no key may go astray."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        table = app.main.table
+        burst = [("slash", "/"), ("6", "6"), ("0", "0"), ("8", "8"), ("enter", "\r")]
+        for key, char in burst:  # all queued before any is handled
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.2)
+        assert table.filter_text == "608" and table.visible_ids() == [5000608]
+        assert table.has_focus and not app.main.query_one("#filter").display
+        await pilot.press("enter")  # with the filter closed, enter opens the detail
+        assert isinstance(app.screen, DetailScreen) and app.screen.job_id == 5000608
+        await pilot.press("escape")
+        for key, char in [("slash", "/"), ("a", "a"), ("slash", "/"), ("b", "b")]:
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.2)
+        # Reopening selects the old filter (typing replaces it); "/" is a character there.
+        assert table.filter_text == "a/b"
 
 
 async def test_sort_cycles_and_reverses_keeping_the_cursor_on_its_job() -> None:

@@ -28,9 +28,9 @@ DETAIL_MIN_HEIGHT = 30
 MAIN_BINDINGS = [
     Binding("question_mark", "app.help", "Help", id="help"),
     Binding("q", "app.quit_app", "Quit", id="quit"),
-    Binding("enter", "open_detail", "Detail", id="detail", priority=True),
+    Binding("enter", "open_detail", "Detail", id="detail"),
     Binding("escape", "escape", "Back/clear", show=False, id="back"),
-    Binding("slash", "filter", "Filter", id="filter"),
+    Binding("slash", "filter", "Filter", id="filter", priority=True),
     Binding("s", "sort", "Sort", id="sort"),
     Binding("S", "reverse_sort", "Reverse sort", show=False, id="sort_reverse"),
     Binding("p", "app.pause", "Pause", id="pause"),
@@ -189,11 +189,11 @@ class MainScreen(Screen[None]):
 
     # --- actions -------------------------------------------------------------------
 
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self._filter_done(keep=True)
+
     def action_open_detail(self) -> None:
-        focused = self.focused
-        if isinstance(focused, Input):
-            self._filter_done(keep=True)
-            return
         jid = self.table.selected_id
         if jid is None:
             return
@@ -203,11 +203,18 @@ class MainScreen(Screen[None]):
         if isinstance(self.focused, Input) or self.table.filter_text:
             self._filter_done(keep=False)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # In an input "/" is a character (the filter binding has priority over inputs).
+        return not (action == "filter" and isinstance(self.focused, Input))
+
     def action_filter(self) -> None:
         filt = self.query_one("#filter", Input)
         filt.display = True
         filt.value = self.table.filter_text
-        filt.focus()
+        # Focus at once (focus() waits for a refresh): with the binding's priority, keys
+        # typed in the same burst as "/" (fast typing, a paste over SSH) reach the filter.
+        self.set_focus(filt)
+
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -219,9 +226,11 @@ class MainScreen(Screen[None]):
         filt = self.query_one("#filter", Input)
         if not keep:
             filt.value = ""
-            self.table.set_filter("")
+        # The input's last Changed messages may still be queued (and are ignored once
+        # it is hidden): apply what it holds now.
+        self.table.set_filter(filt.value)
         filt.display = False
-        self.table.focus()
+        self.set_focus(self.table)
         self.update_info()
         self.cw.save_state()
 
