@@ -188,11 +188,14 @@ def report(res: Results) -> str:
               "same number of cells. *Idle*: simulator clock frozen. *Core share*: CPU over "
               "wall time, left alone at the default 5 s interval (1 s header timer included). "
               "Targets: changing ≤ 1.5x the floor at 1,000 tasks; idle < 1% of a core; at "
-              "10,000 tasks keys answer in < 100 ms and RSS < 200 MB.", "",
+              "10,000 tasks keys answer in < 100 ms and RSS < 200 MB. A key's time runs from "
+              "the press to the first frame that shows its result (`j`; `s`; `7` typed in "
+              "the filter; then backspace, which brings every row back).", "",
               "| tasks | cells/cycle | CPU/cycle changing | floor | ratio | CPU/cycle idle "
-              "| idle core share | RSS | floor RSS | key move | key sort | key filter |",
+              "| idle core share | RSS | floor RSS | key move | key sort | key filter "
+              "| filter cleared |",
               "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-              "| ---: |"]
+              "| ---: | ---: |"]
     for cw, bare in res.cpu:
         ratio = cw["cpu_change"] / bare["cpu_change"] if bare["cpu_change"] else 0.0
         lines.append(
@@ -200,7 +203,7 @@ def report(res: Results) -> str:
             f"| {_ms(bare['cpu_change'])} | {ratio:.2f}x | {_ms(cw['cpu_idle_cycle'])} "
             f"| {cw['idle_core_share'] * 100:.2f}% | {cw['rss_mb']:.0f} MB "
             f"| {bare['rss_mb']:.0f} MB | {_ms(cw['key_move'])} | {_ms(cw['key_sort'])} "
-            f"| {_ms(cw['key_filter'])} |")
+            f"| {_ms(cw['key_filter'])} | {_ms(cw['key_filter_clear'])} |")
     lines += _targets_cpu(res)
     cw_f, hello = (statistics.median(res.frames[k]) for k in ("callwatch --demo", "hello"))
     runs = len(res.frames["hello"])
@@ -239,7 +242,8 @@ def _targets_cpu(res: Results) -> list[str]:
                        f"{cw['idle_core_share'] * 100:.2f}% of a core "
                        f"(target < 1%: {_ok(cw['idle_core_share'] < 0.01)})")
         if cw["tasks"] == 10_000:
-            worst = max(cw["key_move"], cw["key_sort"], cw["key_filter"])
+            worst = max(cw["key_move"], cw["key_sort"], cw["key_filter"],
+                        cw["key_filter_clear"])
             out.append(f"- 10,000 tasks: slowest key {_ms(worst)} (target < 100 ms: "
                        f"{_ok(worst < 0.1)}); RSS {cw['rss_mb']:.0f} MB (target < 200 MB: "
                        f"{_ok(cw['rss_mb'] < 200)})")
