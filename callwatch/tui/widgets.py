@@ -1,13 +1,15 @@
-"""Small widgets of the main screen: the status line and the problem banner."""
+"""Small widgets of the main screen: the status line, the problem banner, the footer."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Static
+from textual.screen import Screen
+from textual.widgets import Footer, Static
 
 from callwatch.monitor import Monitor, Problem
 from callwatch.textsafe import sanitize
@@ -116,3 +118,17 @@ class Banner(Static):
             if p.fix:
                 text.append(f" → {sanitize(p.fix)}")
         self.update(text)
+
+
+class KeysFooter(Footer):
+    """The footer, recomposed once per burst of binding changes.
+
+    Textual's footer schedules a whole recompose (~10 ms) per binding signal, each
+    after a paint: the first frame had no keys and several recomposes followed.
+    ``refresh(recompose=True)`` merges a burst into one, before the next paint.
+    """
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        self._bindings_ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self.refresh(recompose=True)
