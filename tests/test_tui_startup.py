@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
@@ -53,3 +54,22 @@ async def test_silent_api_does_not_hold_the_first_frame(
         assert seen == [(0, [])]  # the UI is up, its rows waiting for the API
         await pilot.press("q")
     assert app.return_code == 0
+
+
+def test_startup_gc_pauses_collections_and_always_restores_them() -> None:
+    from callwatch.cli.monitor_cmd import _startup_gc
+
+    assert gc.isenabled()
+    try:
+        with pytest.raises(RuntimeError), _startup_gc():
+            assert not gc.isenabled()
+            raise RuntimeError("build failed")
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0  # start-up objects are not walked again
+        gc.disable()
+        with _startup_gc():
+            pass
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.unfreeze()
+        gc.enable()
