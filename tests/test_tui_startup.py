@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from rich.console import RenderableType
+from textual.widgets._footer import FooterKey
 
 from callwatch.sim.faults import Fault
 from callwatch.tui.app import CallwatchApp
@@ -73,3 +74,25 @@ def test_startup_gc_pauses_collections_and_always_restores_them() -> None:
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+def footer_shows(app: CallwatchApp) -> list[str]:
+    return [key.description for key in app.screen.query(FooterKey)]
+
+
+def bindings_shown(app: CallwatchApp) -> list[str]:
+    return [b.description for _, b, _, _ in app.screen.active_bindings.values() if b.show]
+
+
+async def test_footer_follows_the_bindings_and_has_the_keys_at_once() -> None:
+    app = make_app(persist=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        assert "Quit" in footer_shows(app)
+        assert footer_shows(app) == bindings_shown(app)
+        await pilot.press("slash")  # the filter input takes the focus: other bindings
+        await pilot.pause()
+        assert footer_shows(app) == bindings_shown(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert footer_shows(app) == bindings_shown(app)

@@ -121,14 +121,23 @@ class Banner(Static):
 
 
 class KeysFooter(Footer):
-    """The footer, recomposed once per burst of binding changes.
+    """The footer, recomposed only when the keys it shows change.
 
-    Textual's footer schedules a whole recompose (~10 ms) per binding signal, each
-    after a paint: the first frame had no keys and several recomposes followed.
-    ``refresh(recompose=True)`` merges a burst into one, before the next paint.
+    Textual's footer recomposes (~10 ms) on every binding signal, each after a paint:
+    the first frame had no keys, and the recomposes that followed mostly showed the
+    same keys again. Here a burst of signals makes one recompose, before the next paint.
     """
 
+    _shown: tuple[tuple[object, ...], ...] | None = None
+
+    def _keys(self) -> tuple[tuple[object, ...], ...]:
+        """What the footer shows of the screen's bindings, in order."""
+        app = self.app
+        return tuple((b.key, app.get_key_display(b), b.description, b.action, enabled, tip)
+                     for _, b, enabled, tip in self.screen.active_bindings.values() if b.show)
+
     def compose(self) -> ComposeResult:
+        self._shown = self._keys() if self._bindings_ready else None
         for widget in super().compose():
             # Each key binds ``compact`` and adds "-compact" when mounted: a restyle per
             # key (~15 ms in all). Already there, the class is not added again.
@@ -137,5 +146,6 @@ class KeysFooter(Footer):
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         self._bindings_ready = True
-        if screen.app.app_focus and self.is_attached and screen is self.screen:
+        if (screen.app.app_focus and self.is_attached and screen is self.screen
+                and self._keys() != self._shown):
             self.refresh(recompose=True)
