@@ -10,14 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from callwatch.monitor import CycleResult, TaskView
 from callwatch.textsafe import sanitize
 from callwatch.tui.detail import DetailPane, DetailScreen
 from callwatch.tui.format import layout_for
 from callwatch.tui.table import JobTable
-from callwatch.tui.widgets import Banner, StatusLine
+from callwatch.tui.widgets import Banner, KeysFooter, StatusLine
 
 if TYPE_CHECKING:
     from callwatch.tui.app import CallwatchApp
@@ -70,7 +70,7 @@ class MainScreen(Screen[None]):
         yield JobTable(id="jobs")
         yield DetailPane(id="detail")
         yield Input(placeholder="filter by id or name (enter: keep · esc: clear)", id="filter")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
 
     @property
     def table(self) -> JobTable:
@@ -84,7 +84,7 @@ class MainScreen(Screen[None]):
     def banner(self) -> Banner:
         return self.query_one("#banner", Banner)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         filt = self.query_one("#filter", Input)
         filt.display = False
         table = self.table
@@ -99,7 +99,7 @@ class MainScreen(Screen[None]):
         self._selection_changed()
         self.update_info()
         if self.cw.poll_worker is None:
-            self.cw.start_polling()
+            await self.cw.start_first_poll()
 
     # --- size ----------------------------------------------------------------------
 

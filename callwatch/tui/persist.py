@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from callwatch.store import config as store_config
-from callwatch.store import state as store_state
-from callwatch.store.atomic import atomic_write_text
+from callwatch.store import paths
+
+# The store modules (and tomllib) are imported when used: the demo and a first run
+# have no files to read, and start faster without them (~6 ms).
 
 
 @dataclass
@@ -34,10 +35,14 @@ class UiSettings:
 
 
 def state_file(profile: str | None) -> Path:
+    from callwatch.store import state as store_state
+
     return store_state.ui_state_file(profile)
 
 
 def load_ui_state(profile: str | None) -> UiState:
+    from callwatch.store import state as store_state
+
     saved = store_state.load_ui_state(profile)
     return UiState(watched=list(saved.watched), sort=saved.sort.column or "id",
                    sort_reverse=saved.sort.reverse, filter=saved.filter,
@@ -45,6 +50,8 @@ def load_ui_state(profile: str | None) -> UiState:
 
 
 def save_ui_state(profile: str | None, state: UiState) -> Path:
+    from callwatch.store import state as store_state
+
     return store_state.save_ui_state(profile, store_state.UiState(
         watched=tuple(state.watched),
         sort=store_state.SortState(state.sort, state.sort_reverse),
@@ -52,12 +59,19 @@ def save_ui_state(profile: str | None, state: UiState) -> Path:
 
 
 def write_atomic(path: Path, text: str) -> None:
+    from callwatch.store.atomic import atomic_write_text
+
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, text)
 
 
 def load_settings() -> UiSettings:
     """``[ui] bell/toast``, ``[keys]`` (binding id -> key) and the profile names."""
-    cfg = store_config.load_config()
+    path = paths.config_file()
+    if not path.exists():  # what load_config gives for a missing file, without its imports
+        return UiSettings()
+    from callwatch.store import config as store_config
+
+    cfg = store_config.load_config(path)
     return UiSettings(bell=cfg.ui.bell, toast=cfg.ui.toast, keys=dict(cfg.keys),
                       profiles=cfg.profile_names(), warnings=tuple(cfg.warnings))
