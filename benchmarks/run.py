@@ -109,16 +109,30 @@ def measure_cpu(s: Settings, tmp: str, size: int) -> tuple[dict[str, Any], dict[
     return cw, bare
 
 
+COLD = "callwatch --demo, no bytecode cache"
+
+
 def measure_frames(s: Settings, tmp: str) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"callwatch --demo": [], "hello": []}
-    env = child_env(tmp)
+    """Both programs with bytecode caches, as installed by pip (Textual's bytecode is
+    compiled at install; an editable callwatch writes its own on first start unless
+    PYTHONDONTWRITEBYTECODE forbids it). A private cache folder keeps the checkout clean;
+    one untimed start of each fills it. Also timed, for the record: callwatch compiled
+    from source at every start, as under PYTHONDONTWRITEBYTECODE."""
+    warm = {**child_env(tmp), "PYTHONPYCACHEPREFIX": f"{tmp}/pycache"}
+    warm.pop("PYTHONDONTWRITEBYTECODE", None)
+    cold = {**child_env(tmp), "PYTHONDONTWRITEBYTECODE": "1"}
+    cold.pop("PYTHONPYCACHEPREFIX", None)
+    demo = [sys.executable, "-m", "callwatch", "--demo"]
+    hello = [sys.executable, "-m", "benchmarks.hello"]
+    demo_marks, hello_marks = [b"june-promo-01", b"Quit"], [b"Hello, World!", b"Quit"]
+    for cmd, marks in ((demo, demo_marks), (hello, hello_marks)):
+        pty_bench.first_frame(cmd, warm, marks, cwd=str(ROOT))  # fills the cache
+    out: dict[str, list[float]] = {"callwatch --demo": [], "hello": [], COLD: []}
     for _ in range(s.frame_runs):  # interleaved: drift in the machine hits both alike
-        out["callwatch --demo"].append(pty_bench.first_frame(
-            [sys.executable, "-m", "callwatch", "--demo"], env,
-            [b"june-promo-01", b"Quit"], cwd=str(ROOT)))
-        out["hello"].append(pty_bench.first_frame(
-            [sys.executable, "-m", "benchmarks.hello"], env, [b"Hello, World!", b"Quit"],
-            cwd=str(ROOT)))
+        out["callwatch --demo"].append(
+            pty_bench.first_frame(demo, warm, demo_marks, cwd=str(ROOT)))
+        out["hello"].append(pty_bench.first_frame(hello, warm, hello_marks, cwd=str(ROOT)))
+        out[COLD].append(pty_bench.first_frame(demo, cold, demo_marks, cwd=str(ROOT)))
     return out
 
 
@@ -209,14 +223,23 @@ def report(res: Results) -> str:
     runs = len(res.frames["hello"])
     lines += ["", "## 3. Time to first full frame (real pseudo-terminal, 160x50)", "",
               f"From spawning the process until a task name and the footer are on the "
-              f"terminal; median of {runs} runs. Target: ≤ 1.3x the hello-world.", "",
+              f"terminal; median of {runs} runs, interleaved. Both with bytecode caches, "
+              f"as a pip install leaves them (one untimed start fills a private cache). "
+              f"The last row is callwatch compiled from source at every start "
+              f"(PYTHONDONTWRITEBYTECODE with an editable install), for the record. "
+              f"Target: ≤ 1.3x the hello-world.", "",
               "| program | median | runs | ratio |", "| --- | ---: | --- | ---: |",
               f"| Textual hello-world | {_ms(hello)} | "
               f"{', '.join(f'{t * 1000:.0f}' for t in res.frames['hello'])} | 1.00x |",
               f"| callwatch --demo | {_ms(cw_f)} | "
               f"{', '.join(f'{t * 1000:.0f}' for t in res.frames['callwatch --demo'])} "
-              f"| {cw_f / hello:.2f}x |",
-              "", f"Target met: {_ok(cw_f <= 1.3 * hello)}"]
+              f"| {cw_f / hello:.2f}x |"]
+    if res.frames.get(COLD):
+        cold_f = statistics.median(res.frames[COLD])
+        lines.append(f"| {COLD} | {_ms(cold_f)} | "
+                     f"{', '.join(f'{t * 1000:.0f}' for t in res.frames[COLD])} "
+                     f"| {cold_f / hello:.2f}x |")
+    lines += ["", f"Target met: {_ok(cw_f <= 1.3 * hello)}"]
     p = res.pty
     lines += ["", f"## 4. Bytes written to the terminal per cycle ({res.pty_size:,} tasks)", "",
               "The real `callwatch --interval 1` in a 160x50 pseudo-terminal against the "

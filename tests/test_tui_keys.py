@@ -15,6 +15,7 @@ from textual import events
 from callwatch.tui.app import CallwatchApp
 from callwatch.tui.browse import BrowseScreen
 from callwatch.tui.detail import DetailScreen
+from callwatch.tui.footer import KeysFooter
 from callwatch.tui.main import MAIN_BINDINGS
 from callwatch.tui.modals import AddJobsScreen, ConfirmScreen, HelpScreen, parse_job_ids
 from callwatch.tui.persist import UiSettings, load_ui_state, state_file
@@ -372,3 +373,12 @@ async def test_switch_profile_with_P() -> None:
         assert app.monitor.client is not old_client and old_client._http.is_closed
         assert app.monitor.watched == [5000601, 5000602]
         assert "night · onbuka" in app.main.status.build().plain
+
+
+async def test_a_click_on_a_footer_key_presses_it() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        line = app.main.query_one(KeysFooter).render().plain
+        await pilot.click(KeysFooter, offset=(line.index("s Sort") + 2, 0))
+        assert app.main.table.sort_key == "name"

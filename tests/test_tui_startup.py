@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from rich.console import RenderableType
-from textual.widgets._footer import FooterKey
 
 from callwatch.sim.faults import Fault
 from callwatch.tui.app import CallwatchApp
+from callwatch.tui.footer import KeysFooter
 from tests.test_tui_support import frozen_state, make_app, settle
 
 
@@ -77,7 +77,11 @@ def test_startup_gc_pauses_collections_and_always_restores_them() -> None:
 
 
 def footer_shows(app: CallwatchApp) -> list[str]:
-    return [key.description for key in app.screen.query(FooterKey)]
+    """The descriptions on the footer's line, read back from what it draws."""
+    footer = app.screen.query_one(KeysFooter)
+    line = footer.render().plain
+    found = [d for _, _, d, _ in footer.items if f" {d} " in f"{line} "]
+    return found if len(found) == len(footer.items) else []
 
 
 def bindings_shown(app: CallwatchApp) -> list[str]:

@@ -15,9 +15,10 @@ from textual.widgets import Input, Static
 from callwatch.monitor import CycleResult, TaskView
 from callwatch.textsafe import sanitize
 from callwatch.tui.detail import DetailPane, DetailScreen
+from callwatch.tui.footer import KeysFooter
 from callwatch.tui.format import layout_for
 from callwatch.tui.table import JobTable
-from callwatch.tui.widgets import Banner, KeysFooter, StatusLine
+from callwatch.tui.widgets import Banner, StatusLine
 
 if TYPE_CHECKING:
     from callwatch.tui.app import CallwatchApp
@@ -70,7 +71,7 @@ class MainScreen(Screen[None]):
         yield JobTable(id="jobs")
         yield DetailPane(id="detail")
         yield Input(placeholder="filter by id or name (enter: keep · esc: clear)", id="filter")
-        yield KeysFooter(compact=True, show_command_palette=False)
+        yield KeysFooter()
 
     @property
     def table(self) -> JobTable:

@@ -1,15 +1,13 @@
-"""Small widgets of the main screen: the status line, the problem banner, the footer."""
+"""Small widgets of the main screen: the status line and the problem banner."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from callwatch.monitor import Monitor, Problem
 from callwatch.textsafe import sanitize
@@ -118,34 +116,3 @@ class Banner(Static):
             if p.fix:
                 text.append(f" → {sanitize(p.fix)}")
         self.update(text)
-
-
-class KeysFooter(Footer):
-    """The footer, recomposed only when the keys it shows change.
-
-    Textual's footer recomposes (~10 ms) on every binding signal, each after a paint:
-    the first frame had no keys, and the recomposes that followed mostly showed the
-    same keys again. Here a burst of signals makes one recompose, before the next paint.
-    """
-
-    _shown: tuple[tuple[object, ...], ...] | None = None
-
-    def _keys(self) -> tuple[tuple[object, ...], ...]:
-        """What the footer shows of the screen's bindings, in order."""
-        app = self.app
-        return tuple((b.key, app.get_key_display(b), b.description, b.action, enabled, tip)
-                     for _, b, enabled, tip in self.screen.active_bindings.values() if b.show)
-
-    def compose(self) -> ComposeResult:
-        self._shown = self._keys() if self._bindings_ready else None
-        for widget in super().compose():
-            # Each key binds ``compact`` and adds "-compact" when mounted: a restyle per
-            # key (~15 ms in all). Already there, the class is not added again.
-            widget.set_class(self.compact, "-compact", update=False)
-            yield widget
-
-    def bindings_changed(self, screen: Screen[Any]) -> None:
-        self._bindings_ready = True
-        if (screen.app.app_focus and self.is_attached and screen is self.screen
-                and self._keys() != self._shown):
-            self.refresh(recompose=True)
