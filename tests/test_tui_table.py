@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from rich.cells import cell_len
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 
@@ -154,3 +155,19 @@ async def test_rows_filtered_out_by_a_change_leave_and_return() -> None:
         assert table.visible_ids() == [1001, 1002, 1003]
         await pilot.pause()
         assert screen_rows(table)[1].split()[:2] == ["1001", "other"]
+
+
+async def test_wide_and_hostile_names_keep_the_columns_aligned() -> None:
+    app = Host()
+    async with app.run_test(size=(100, 10)) as pilot:
+        table = app.query_one(JobTable)
+        table.apply([view(1000, "plain"), view(1001, "日本語の長いタスク名前です😀😀"),
+                     view(1002, "[bold]x[/] \x1b[2J\u200b\u202etail")])
+        await pilot.pause()
+        rows = [table.render_line(y) for y in range(1, 4)]
+        assert all(r.cell_length == table.size.width for r in rows)
+        columns = {cell_len(r.text[:r.text.index("✓")]) for r in rows}  # completed
+        assert len(columns) == 1  # the state column starts at the same x on every row
+        assert "\x1b" not in rows[2].text and "[bold]x[/]" in rows[2].text
+        name = rows[1].text.split("✓")[0]
+        assert "日本語の長" in name and name.rstrip().endswith("…")  # cut, visibly

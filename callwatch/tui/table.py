@@ -367,6 +367,7 @@ class JobTable(ScrollView, can_focus=True):
         pad = " " * PAD
         for col, content in zip(self._columns, cells, strict=True):
             text = content.copy()
+            text.truncate(col.width, overflow="ellipsis")  # by cells: wide characters
             text.align(content.justify or "left", col.width)  # type: ignore[arg-type]
             line.append(pad)
             line.append_text(text)
