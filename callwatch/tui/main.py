@@ -216,7 +216,6 @@ class MainScreen(Screen[None]):
         # typed in the same burst as "/" (fast typing, a paste over SSH) reach the filter.
         self.set_focus(filt)
 
-
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         if event.input.display:

@@ -118,6 +118,8 @@ class JobTable(ScrollView, can_focus=True):
         self.cells_changed = 0
         self._columns: list[Column] = []
         self._offsets: list[int] = []  # x of each column's first cell
+        self._width = 0  # of a whole row
+        self._name_width = 16
         # What every watched task's cells look like, to find the cells a cycle changed.
         # Plain tuples, not Rich Text: at 10,000 tasks, 300,000 fewer objects for the
         # garbage collector to walk (its full passes were the slowest key presses).
@@ -147,7 +149,7 @@ class JobTable(ScrollView, can_focus=True):
         return list(self._order)
 
     def cell_text(self, job_id: int, key: str) -> Text:
-        return cell(self.views[job_id], key, self._name_width())
+        return cell(self.views[job_id], key, self._name_width)
 
     # --- layout --------------------------------------------------------------------
 
@@ -161,18 +163,17 @@ class JobTable(ScrollView, can_focus=True):
         for col in self._columns:
             self._offsets.append(x)
             x += col.width + 2 * PAD
+            if col.key == "name":
+                self._name_width = col.width
+        self._width = x
         self._sigs = {jid: signature(self._make_cells(v)) for jid, v in self.views.items()}
         self._strips.clear()
         self._resize_virtual()
         self.refresh()
         self._scroll_to_cursor()
 
-    def _name_width(self) -> int:
-        return next((c.width for c in self._columns if c.key == "name"), 16)
-
     def _make_cells(self, view: TaskView) -> list[Text]:
-        width = self._name_width()
-        return [cell(view, c.key, width) for c in self._columns]
+        return [cell(view, c.key, self._name_width) for c in self._columns]
 
     # --- data ----------------------------------------------------------------------
 
@@ -289,8 +290,7 @@ class JobTable(ScrollView, can_focus=True):
         return moved
 
     def _resize_virtual(self) -> None:
-        width = sum(c.width + 2 * PAD for c in self._columns)
-        self.virtual_size = Size(width, len(self._order) + 1)
+        self.virtual_size = Size(self._width, len(self._order) + 1)
 
     def _page(self) -> int:
         return max(1, self.scrollable_content_region.height - 1)
@@ -335,17 +335,14 @@ class JobTable(ScrollView, can_focus=True):
             style = base + self.get_component_rich_style("jobtable--header")
             return self._header().apply_style(style).crop_extend(
                 scroll_x, scroll_x + width, style)
-        else:
-            row = scroll_y + y - 1
-            if row >= len(self._order):
-                return Strip.blank(width, base)
-            strip = self._row(self._order[row])
-            if row == self.cursor_row:
-                cursor = self.get_component_rich_style("jobtable--cursor")
-                strip = Strip(Segment.apply_style(strip, post_style=cursor),
-                              strip.cell_length)
-            strip = strip.apply_style(base)
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+        row = scroll_y + y - 1
+        if row >= len(self._order):
+            return Strip.blank(width, base)
+        strip = self._row(self._order[row])
+        if row == self.cursor_row:
+            cursor = self.get_component_rich_style("jobtable--cursor")
+            strip = Strip(Segment.apply_style(strip, post_style=cursor), strip.cell_length)
+        return strip.apply_style(base).crop_extend(scroll_x, scroll_x + width, base)
 
     def _header(self) -> Strip:
         arrow = " ↓" if self.sort_reverse else " ↑"
