@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from callwatch.api.models import JobState
-from callwatch.monitor import Monitor
+from callwatch.monitor import Monitor, Update
 from callwatch.sim.app import SimState
 from callwatch.sim.faults import Fault
 from callwatch.sim.model import CALLING
@@ -63,7 +63,7 @@ async def test_unknown_id_is_marked_missing_in_its_row() -> None:
     mon.watch([42])
     result = await mon.run_cycle()
     view = mon.view(42)
-    assert view is not None and view.missing and view.error and "-24" in view.error
+    assert view is not None and view.missing and view.issue and view.issue.word == "not found"
     assert result.ok and not result.problems  # not a banner
     state.stats.clear()
     await mon.run_cycle()
@@ -112,8 +112,9 @@ async def test_rate_limit_backs_off_and_recovers() -> None:
 
 
 @pytest.mark.parametrize(("fault", "kind"), [
-    (Fault.HTTP_503, "server"), (Fault.DROP, "network"), (Fault.TRUNCATED, "bad_response"),
-    (Fault.INTERNAL, "server"),
+    # The list covers every task: its failures are the banner's ("list"), not a row's.
+    (Fault.HTTP_503, "list"), (Fault.DROP, "network"), (Fault.TRUNCATED, "list"),
+    (Fault.INTERNAL, "list"),
 ])
 async def test_fault_becomes_a_problem_then_clears(fault: Fault, kind: str) -> None:
     state = make_state(12)
@@ -183,31 +184,22 @@ async def test_pause_and_interval_clamp() -> None:
     assert mon.interval == 5.0
 
 
-async def test_run_loop_never_overlaps_and_pause_stops_requests() -> None:
+async def test_run_loop_updates_progressively_and_pause_stops_requests() -> None:
     import asyncio
 
     state = make_state(12)
     mon = _monitor(state, interval=1.0)
     mon.watch(state.jobs)
-    in_cycle = 0
-    peak = 0
-    results = []
-
-    async def on_cycle(result: object) -> None:
-        nonlocal in_cycle, peak
-        in_cycle += 1
-        peak = max(peak, in_cycle)
-        results.append(result)
-        await asyncio.sleep(0.05)
-        in_cycle -= 1
-
-    task = asyncio.create_task(mon.run(on_cycle))
+    results: list[Update] = []
+    task = asyncio.create_task(mon.run(results.append))
     await asyncio.sleep(0.2)
+    assert {v.job_id for u in results for v in u.changed} == set(state.jobs)
+    cycles = mon.cycles
     mon.refresh_now()
-    mon.refresh_now()
+    mon.refresh_now()  # two wakes, one cycle
     await asyncio.sleep(0.3)
-    assert peak == 1 and len(results) >= 2
-    mon.paused = True
+    assert mon.cycles == cycles + 1
+    mon.set_paused(True)
     await asyncio.sleep(0.1)
     state.stats.clear()
     mon.refresh_now()
@@ -236,7 +228,8 @@ async def test_silent_server_times_out_and_the_next_cycle_goes_on() -> None:
             started = time.monotonic()
             r = await mon.run_cycle()
             assert time.monotonic() - started < 2.5
-            assert not r.ok and [p.kind for p in r.problems] == ["timeout"]
+            assert not r.ok and [p.kind for p in r.problems] == ["list"]
+            assert "timeout" in r.problems[0].message
             assert "no answer" in r.problems[0].message
         assert mon.cycles == 2
         await client.aclose()

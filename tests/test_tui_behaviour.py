@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-from callwatch.monitor import CycleResult
 from callwatch.tui.detail import DetailPane
 from callwatch.tui.format import bar, duration, sparkline
 from tests.test_tui_support import BANNERS, frozen_state, make_app, settle
@@ -93,28 +92,29 @@ async def test_api_text_is_literal_and_stripped_of_controls() -> None:
         assert not cell.spans
 
 
-async def test_worker_error_becomes_a_banner_and_r_restarts(
+async def test_internal_error_becomes_a_banner_and_clears(
         monkeypatch: pytest.MonkeyPatch) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        original = app.main.on_cycle
+        original = app.monitor.current_plan
 
-        def broken(result: CycleResult) -> None:
+        def broken() -> object:
             raise RuntimeError("boom")
 
-        monkeypatch.setattr(app.main, "on_cycle", broken)
+        monkeypatch.setattr(app.monitor, "current_plan", broken)
         app.monitor.refresh_now()
         for _ in range(100):
             if app.main.banner.display:
                 break
             await pilot.pause(0.05)
-        assert "refresh loop stopped" in str(app.main.banner.render())
-        assert app.is_running
-        monkeypatch.setattr(app.main, "on_cycle", original)
+        assert "Internal error in callwatch: RuntimeError" in str(app.main.banner.render())
+        assert app.is_running and not app.poll_worker.is_finished  # polling goes on
+        monkeypatch.setattr(app.monitor, "current_plan", original)
         before = app.monitor.cycles
         await pilot.press("r")
         await settle(pilot, app, before + 1)
+        await pilot.pause(0.2)
         assert not app.main.banner.display
 
 

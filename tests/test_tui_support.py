@@ -12,7 +12,6 @@ from callwatch.api.models import JobState
 from callwatch.errors import (
     ApiTimeoutError,
     AuthError,
-    CallwatchError,
     IpDeniedError,
     NetworkError,
     ServerInternalError,
@@ -40,10 +39,9 @@ class ForcedMonitor(Monitor):
 
     forced: tuple[Problem, ...] = ()
 
-    def _update_problems(self, errors: list[CallwatchError], crash: Problem | None) -> None:
-        super()._update_problems(errors, crash)
-        if self.forced:
-            self._problems = {p.kind: p for p in self.forced}
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self.forced or super().problems
 
 
 def make_app(state: SimState | None = None, *, watch: Iterable[int] | None = None,
@@ -69,6 +67,8 @@ async def settle(pilot: Pilot[int], app: CallwatchApp, cycles: int = 1,
         if time.monotonic() > deadline:
             raise AssertionError("the monitor did not cycle")
         await pilot.pause(0.05)
+    await pilot.pause()
+    app.main.flush()  # what arrived (the screen takes answers in batches)
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()

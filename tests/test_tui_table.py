@@ -50,7 +50,7 @@ async def test_rows_header_and_only_visible_lines_rendered() -> None:
         assert rows[1].split()[:2] == ["1000", "task-00000"]
         assert table.row_count == 10_000 and table.virtual_size.height == 10_001
         # Only what is on screen was drawn, not 10,000 rows.
-        assert len(table._strips) <= table.size.height
+        assert len(table._rows) <= table.size.height
 
 
 async def test_filter_sort_and_cursor_keep_the_selected_task() -> None:

@@ -157,13 +157,11 @@ class Job:
         A list record lacks the detail fields, so a fresh list record must not
         erase the detail fetched earlier.
         """
-        if newer.has_detail:
-            return newer
-        values: dict[str, Any] = {}
-        for f in fields(Job):
-            new = getattr(newer, f.name)
-            values[f.name] = new if new is not None else getattr(self, f.name)
-        values["has_detail"] = self.has_detail
+        if newer.has_detail or not self.has_detail:
+            return newer  # list over list: the newer record is the whole truth (hot path)
+        values = {name: new if (new := getattr(newer, name)) is not None
+                  else getattr(self, name) for name in _NAMES}
+        values["has_detail"] = True
         return Job(**values)
 
     def to_api_dict(self) -> dict[str, Any]:
@@ -187,6 +185,7 @@ _CONVERT = {
     "time": to_datetime,
     "seconds": to_seconds,
 }
+_NAMES = [f.name for f in fields(Job) if f.name != "has_detail"]
 _FIELDS = [(f.name, f.metadata["api"], _CONVERT[f.metadata["kind"]]) for f in fields(Job)
            if "api" in f.metadata]
 

@@ -29,12 +29,13 @@ from callwatch.cli.common import (
 from callwatch.cli.oneshot_fetch import make_client
 from callwatch.cli.oneshot_render import header, job_line
 from callwatch.cli.output import paint, sanitize, use_colour
-from callwatch.monitor import CycleResult, Monitor, Problem, TaskView
+from callwatch.monitor import Monitor, Problem, TaskView, Update
 from callwatch.store.resolve import Connection
 
 # Cycles in a row that failed for transport reasons before giving up (exit 4).
 MAX_FAILED_CYCLES = 3
-_TRANSPORT_KINDS = frozenset({"network", "timeout", "server", "bad_response", "http_status"})
+_TRANSPORT_KINDS = frozenset({"network", "timeout", "server", "bad_response", "http_status",
+                              "tasks", "list"})
 # Problems a retry cannot fix: message for the terminal (the TUI's say "press r").
 _FATAL = {
     "auth": "authentication failed: check the API key and secret (callwatch login)",
@@ -128,7 +129,7 @@ async def wait_loop(monitor: Monitor, ids: Sequence[int], *, timeout: float | No
     return result
 
 
-def _fatal(monitor: Monitor, cycle: CycleResult, kinds: dict[str, Problem]
+def _fatal(monitor: Monitor, cycle: Update, kinds: dict[str, Problem]
            ) -> tuple[int, str] | None:
     if "timestamp" in kinds:
         return EXIT_AUTH, _FATAL["timestamp"]
@@ -138,7 +139,7 @@ def _fatal(monitor: Monitor, cycle: CycleResult, kinds: dict[str, Problem]
     return None
 
 
-def _transport_failure(cycle: CycleResult, kinds: dict[str, Problem]) -> bool:
+def _transport_failure(cycle: Update, kinds: dict[str, Problem]) -> bool:
     return not cycle.ok and bool(kinds) and set(kinds) <= _TRANSPORT_KINDS | {"clock_skew"}
 
 

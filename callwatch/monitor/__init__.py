@@ -2,6 +2,6 @@
 
 from callwatch.monitor.core import Monitor
 from callwatch.monitor.problems import Problem
-from callwatch.monitor.views import CycleResult, TaskView
+from callwatch.monitor.views import TaskIssue, TaskView, Update
 
-__all__ = ["CycleResult", "Monitor", "Problem", "TaskView"]
+__all__ = ["Monitor", "Problem", "TaskIssue", "TaskView", "Update"]

@@ -1,7 +1,10 @@
 """The monitor: watch list, refresh cycles, per-task views and problems.
 
-It decides what to ask and when and hands whole snapshots and diffs upward; it
-never touches widgets. The same monitor drives the TUI and ``callwatch wait``.
+Every task stands alone. Each answer (a list page, a detail) is applied the moment it
+arrives and handed upward as an :class:`Update`; a slow, hanging or failing request
+holds back only the tasks it covers, and a task whose request is out is not asked
+again. Cycles start an interval apart (start to start) and do not wait for stragglers.
+It never touches widgets: the same monitor drives the TUI, ``wait`` and the exporter.
 """
 
 from __future__ import annotations
@@ -9,24 +12,35 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any
 
-from callwatch.api.client import ApiClient, TimeWindow
-from callwatch.api.models import ACTIVE_STATES, Job, JobState
+from callwatch.api.client import ApiClient
+from callwatch.api.models import Job
 from callwatch.errors import AuthError, CallwatchError, IpDeniedError, NotFoundError
-from callwatch.monitor.history import eta_seconds
-from callwatch.monitor.planner import PAGE_SIZE, Plan, plan_cycle
-from callwatch.monitor.problems import Problem, internal_problem, problem_for, skew_problem
-from callwatch.monitor.views import CycleResult, TaskState, TaskView, view_changed
+from callwatch.monitor.listing import ListPass
+from callwatch.monitor.planner import Plan, plan_cycle
+from callwatch.monitor.problems import (
+    ACCOUNT_ERRORS,
+    AccountProblems,
+    Problem,
+    failing_problem,
+    internal_problem,
+    problem_for,
+    skew_problem,
+)
+from callwatch.monitor.views import TaskState, TaskView, Update
 
 log = logging.getLogger(__name__)
 
 MIN_INTERVAL = 1.0
 MAX_INTERVAL = 3600.0
-MAX_BACKOFF = 16.0
 LIST_WINDOW_DAYS = 30.0
 SKEW_NOTICE = 2.0  # seconds of corrected clock offset worth telling the operator
+
+OnUpdate = Callable[[Update], None]
 
 
 class Monitor:
@@ -38,24 +52,30 @@ class Monitor:
         all_active: bool = False,
         clock: Callable[[], float] = time.monotonic,
         list_window_days: float = LIST_WINDOW_DAYS,
+        rng: random.Random | None = None,
     ) -> None:
         self.client = client
         self.all_active = all_active
         self._clock = clock
+        self._rng = rng or random.Random()
         self._interval = self.clamp_interval(interval)
         self._tasks: dict[int, TaskState] = {}
         self._selected: int | None = None
-        self._account_active: int | None = None
-        self._problems: dict[str, Problem] = {}
-        self._backoff = 1.0
+        self._account = AccountProblems()
         self._auth_suspect = False
+        self._list = ListPass(self, list_window_days)
         self.blocked = False  # auth/IP failure confirmed: no requests until refresh_now()
         self.paused = False
-        self.last_success: float | None = None
-        self.cycles = 0
-        self._window_days = list_window_days
+        self.paused_at: float | None = None
+        self.last_success: float | None = None  # monotonic time of the last good answer
+        self.cycles = 0  # cycles whose requests have all ended
         self._wake = asyncio.Event()
         self._stopping = False
+        self._on_update: OnUpdate | None = None
+        self._collected: list[Update] | None = None  # run_cycle() gathers updates here
+        self._running: set[asyncio.Task[Any]] = set()
+        self._sent = 0  # requests counted into updates so far
+        self._failing: set[int] = set()  # tasks with their own problem (not missing)
 
     # --- watch list -----------------------------------------------------------------
 
@@ -71,6 +91,15 @@ class Monitor:
         task = self._tasks.get(job_id)
         return task.view if task else None
 
+    def confirmed_at(self, job_id: int) -> float | None:
+        """Monotonic time the task's values were last confirmed by the API."""
+        task = self._tasks.get(job_id)
+        return task.confirmed if task else None
+
+    def sparkline(self, job_id: int) -> tuple[float, ...]:
+        task = self._tasks.get(job_id)
+        return task.history.progress_series() if task else ()
+
     def watch(self, job_ids: Iterable[int]) -> list[int]:
         added = []
         for jid in job_ids:
@@ -82,6 +111,7 @@ class Monitor:
     def unwatch(self, job_ids: Iterable[int]) -> None:
         for jid in job_ids:
             self._tasks.pop(jid, None)
+            self._failing.discard(jid)
             if self._selected == jid:
                 self._selected = None
 
@@ -91,6 +121,14 @@ class Monitor:
     @property
     def selected(self) -> int | None:
         return self._selected
+
+    def now(self) -> float:
+        return self._clock()
+
+    @property
+    def failing(self) -> int:
+        """Watched tasks whose last request failed (the missing ones aside)."""
+        return len(self._failing)
 
     # --- timing ---------------------------------------------------------------------
 
@@ -110,258 +148,298 @@ class Monitor:
 
     @property
     def backoff(self) -> float:
-        return self._backoff
+        return self._account.backoff
 
     @property
     def effective_interval(self) -> float:
-        return min(MAX_INTERVAL, self._interval * self._backoff)
+        return min(MAX_INTERVAL, self._interval * self._account.backoff)
+
+    @property
+    def unreachable(self) -> bool:
+        """The API cannot be reached (or refuses us): every value shown is stale."""
+        return bool({"network", "auth", "ip_denied", "timestamp"} & self._account.kinds.keys())
 
     @property
     def problems(self) -> tuple[Problem, ...]:
-        return tuple(self._problems.values())
+        kinds = dict(self._account.kinds)
+        offset = self.client.clock_offset
+        if abs(offset) >= SKEW_NOTICE and "timestamp" not in kinds:
+            kinds["clock_skew"] = skew_problem(offset)
+        if self._failing:
+            first = min(self._failing)
+            issue = self._tasks[first].view.issue
+            word = issue.word if issue is not None else "error"
+            kinds["tasks"] = failing_problem(len(self._failing), f"#{first} {word}")
+        return tuple(kinds.values())
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        self.paused_at = self._clock() if paused else None
+        if not paused:
+            self.refresh_now()
 
     def refresh_now(self) -> None:
-        """Ask for a cycle at once; also lifts an authentication block (one probe)."""
+        """Ask for a cycle at once (every task, backoffs lifted); also lifts an
+        authentication block (one probe first)."""
         if self.blocked:
             self.blocked = False
             self._auth_suspect = True
         for task in self._tasks.values():
+            task.retry_at = 0.0
             if task.view.missing:
-                task.view = TaskView(task.view.job_id)
+                task.view = TaskView(task.view.job_id, task.view.job)
         self._wake.set()
+
+    def fetch_detail(self, job_id: int) -> None:
+        """One detail GET for a task (the cursor stopped on it), unless one is out."""
+        task = self._tasks.get(job_id)
+        if task is None or self.blocked or self.paused or self._stopping:
+            return
+        task.retry_at = 0.0
+        self._spawn(self._detail(job_id))
 
     def set_client(self, client: ApiClient) -> None:
         """Switch account (profile switch or new login): problems and blocks reset."""
         self.client = client
         self.blocked = False
         self._auth_suspect = False
-        self._problems.clear()
-        self._account_active = None
-        self._backoff = 1.0
+        self._account.reset()
+        self._list.reset()
+        self._sent = client.requests_sent
         self._wake.set()
 
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
+        for task in list(self._running):
+            task.cancel()
 
     # --- the loop -------------------------------------------------------------------
 
-    async def run(self, on_cycle: Callable[[CycleResult], Awaitable[None] | None]) -> None:
-        """Cycle forever; the next cycle is scheduled when the last one ends."""
-        while not self._stopping:
-            self._wake.clear()
-            if not self.paused and not self.blocked:
-                result = await self.run_cycle()
-                outcome = on_cycle(result)
-                if outcome is not None:
-                    await outcome
-            if self._stopping:
-                return
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.effective_interval)
-            except TimeoutError:
-                pass
+    async def run(self, on_update: OnUpdate) -> None:
+        """Start a cycle every interval (start to start) until stopped; each answer
+        reaches ``on_update`` as it is applied."""
+        self._on_update = on_update
+        loop = asyncio.get_running_loop()
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                started = loop.time()
+                if not self.paused and not self.blocked:
+                    self._spawn(self._cycle())
+                delay = started + self.effective_interval - loop.time()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, delay))
+                except TimeoutError:
+                    pass
+        finally:
+            self._on_update = None
+            await self._cancel_running()
 
-    async def run_cycle(self) -> CycleResult:
-        """One refresh. Never raises: failures become problems."""
+    async def run_cycle(self) -> Update:
+        """One whole cycle, waiting for every request of it; the updates merged."""
         if self.blocked:
-            return self._result([], [], [], 0, ok=False, skipped=True)
-        before = {jid: t.view for jid, t in self._tasks.items()}
-        was_finished = {jid for jid, v in before.items() if v.job and v.job.state.finished}
+            return Update(self._clock(), (), (), (), self.problems, 0, ok=False, skipped=True)
+        collected: list[Update] = []
+        self._collected = collected
+        try:
+            await self._cycle()
+        finally:
+            self._collected = None
+        views: dict[int, TaskView] = {}
+        finished: dict[int, None] = {}
+        added: dict[int, None] = {}
+        for u in collected:
+            views.update((v.job_id, v) for v in u.changed)
+            finished.update(dict.fromkeys(u.finished))
+            added.update(dict.fromkeys(u.added))
+        return Update(self._clock(), tuple(views.values()), tuple(finished), tuple(added),
+                      self.problems, sum(u.requests for u in collected),
+                      ok=all(u.ok for u in collected))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _cancel_running(self) -> None:
+        tasks = list(self._running)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _cycle(self) -> None:
+        """Plan and send one cycle's requests; never raises (failures become problems)."""
+        cycle = self._account.cycle_start()
         client = self.client
-        sent_before = client.requests_sent
-        errors: list[CallwatchError] = []
-        added: list[int] = []
-        crash: Problem | None = None
         try:
             if self._auth_suspect:
-                await self._probe(errors)
+                await self._probe()
             else:
-                added = await self._refresh(errors)
+                plan = self.current_plan()
+                jobs = [self._list.run(self._active_ids())] if plan.use_list else []
+                jobs += [self._detail(j) for j in plan.detail_ids]
+                await asyncio.gather(*jobs)
+        except asyncio.CancelledError:
+            raise
         except Exception as exc:  # a monitor must not die; the banner tells
             log.exception("refresh cycle failed")
-            crash = internal_problem(exc)
-        switched = self.client is not client
-        if switched:
-            # The account was switched mid-cycle: these errors were the old account's.
-            errors.clear()
-            crash = None
-        self._update_problems(errors, crash)
-        now = self._clock()
-        changed = [t.view for jid, t in self._tasks.items() if view_changed(before.get(jid), t)]
-        finished = [v.job_id for v in changed
-                    if v.job and v.job.state.finished and v.job_id not in was_finished
-                    and v.job_id in before and before[v.job_id].job is not None]
-        ok = not errors and crash is None and not switched
-        if ok:
-            self.last_success = now
-        self.cycles += 1
-        return self._result(changed, finished, added, client.requests_sent - sent_before,
-                            ok=ok)
-
-    def _result(self, changed: list[TaskView], finished: list[int], added: list[int],
-                requests: int, *, ok: bool, skipped: bool = False) -> CycleResult:
-        return CycleResult(self._clock(), tuple(changed), tuple(finished), tuple(added),
-                           self.problems, requests, ok, skipped)
+            self._account.raise_(internal_problem(exc))
+            self.publish((), ok=False)
+        if self.client is client:
+            self._account.cycle_end(cycle, self._interval)
+            self.cycles += 1
+            self.publish(())  # the cycle's end may clear problems
 
     # --- planning and fetching ------------------------------------------------------
 
     def _active_ids(self) -> list[int]:
-        return [jid for jid, t in self._tasks.items()
-                if not t.view.missing and not (t.view.job and t.view.job.state.finished)]
+        return [jid for jid, t in self._tasks.items() if not t.view.missing and not t.finished]
 
     def current_plan(self) -> Plan:
+        now = self._clock()
         sel = self._tasks.get(self._selected) if self._selected is not None else None
         selected_needs_detail = sel is not None and not sel.view.missing and not (
             sel.view.job is not None and sel.view.job.state.finished and sel.view.job.has_detail)
-        return plan_cycle(
+        plan = plan_cycle(
             self._active_ids(),
             selected=self._selected if sel is not None else None,
             selected_needs_detail=selected_needs_detail,
             detail_only=[jid for jid, t in self._tasks.items() if t.outside_list],
-            account_active=self._account_active,
+            account_active=self._list.account_active,
             discover=self.all_active,
         )
+        # A task whose request is out, or that is backing off, is not asked again; a
+        # failing one is asked again (alone) when its backoff ends.
+        wanted = dict.fromkeys((*plan.detail_ids, *sorted(self._failing)))
+        details = tuple(j for j in wanted if self._tasks[j].eligible(now))
+        use_list = plan.use_list and not self._list.busy and self._list.due(now)
+        return Plan(use_list, plan.expected_pages if use_list else 0, details)
 
-    async def _refresh(self, errors: list[CallwatchError]) -> list[int]:
-        plan = self.current_plan()
-        added: list[int] = []
-        details = set(plan.detail_ids)
-        absent: set[int] = set()
-        if plan.use_list:
-            worth = 0 if self.all_active else len(self._active_ids())
-            errors_before = len(errors)
-            records, complete = await self._list_active(errors, worth)
-            list_failed = len(errors) > errors_before
-            if self.all_active and complete:
-                added = self.watch(records)
-            for jid, job in records.items():
-                task = self._tasks.get(jid)
-                if task is not None:
-                    self._apply(jid, job)
-                    task.outside_list = False
-            if complete:
-                # Active tasks a complete list does not return have finished, or were
-                # created outside its window: one detail tells which.
-                absent = {j for j in self._active_ids() if j not in records}
-                details |= absent
-            elif not list_failed:
-                # Dearer to page than to ask each task: details for the rest.
-                details |= {j for j in self._active_ids() if j not in records}
-            # A list that failed is not replaced by one detail per task: against a
-            # failing or rate-limiting API that is a storm. Those tasks keep their last
-            # view this cycle; the banner shows the problem and the next cycle retries.
-        await self._details(sorted(details), errors)
-        for jid in absent:
-            task = self._tasks.get(jid)
-            if task is not None and task.view.job is not None and not task.view.job.state.finished:
-                task.outside_list = True
-        return added
-
-    async def _list_active(self, errors: list[CallwatchError], worth: int
-                           ) -> tuple[dict[int, Job], bool]:
-        """Unfinished tasks of the account: page 1, then the other pages concurrently.
-
-        Returns the records read and whether that is the complete list. Stops after
-        page 1 when the rest would cost at least ``worth`` requests (0: no limit).
-        """
-        window = TimeWindow.last(self._window_days)  # ends a day ahead: skewed servers
-        try:
-            first = await self.client.query(window, ACTIVE_STATES, 1, PAGE_SIZE)
-        except CallwatchError as exc:
-            errors.append(exc)
-            return {}, False
-        self._account_active = first.total
-        pages = [first]
-        complete = True
-        if first.pages > 1:
-            if worth and first.pages - 1 >= worth:
-                complete = False
-            else:
-                rest = await asyncio.gather(
-                    *(self.client.query(window, ACTIVE_STATES, n, PAGE_SIZE)
-                      for n in range(2, first.pages + 1)),
-                    return_exceptions=True)
-                for r in rest:
-                    if isinstance(r, CallwatchError):
-                        errors.append(r)
-                        complete = False
-                    elif isinstance(r, BaseException):
-                        raise r
-                    else:
-                        pages.append(r)
-        return {job.job_id: job for page in pages for job in page.records}, complete
-
-    async def _details(self, job_ids: list[int], errors: list[CallwatchError]) -> None:
-        if not job_ids:
+    async def _detail(self, jid: int) -> None:
+        task = self._tasks.get(jid)
+        if task is None or not task.eligible(self._clock()):
             return
-        results = await asyncio.gather(*(self.client.detail(j) for j in job_ids),
-                                       return_exceptions=True)
-        for jid, result in zip(job_ids, results, strict=True):
-            task = self._tasks.get(jid)
+        client = self.client
+        task.in_flight = True
+        try:
+            result: Job | CallwatchError = await client.detail(jid)
+        except CallwatchError as exc:
+            result = exc
+        finally:
+            task.in_flight = False
+        if client is not self.client or self._tasks.get(jid) is not task:
+            return  # switched account or unwatched meanwhile: not ours any more
+        now = self._clock()
+        if isinstance(result, CallwatchError):
+            self._task_failed(task, result, now)
+            return
+        was_finished = task.finished
+        known = task.view.job is not None
+        changed = task.update(result, now)
+        self._failing.discard(jid)
+        self._good_answer(now)
+        finished = (jid,) if known and task.finished and not was_finished else ()
+        self.publish((task.view,) if changed else (), finished)
+
+    def _task_failed(self, task: TaskState, error: CallwatchError, now: float) -> None:
+        jid = task.view.job_id
+        if isinstance(error, NotFoundError):
+            self._failing.discard(jid)
+            changed = task.mark_missing(error.message, now)
+            self.publish((task.view,) if changed else ())
+            return
+        if isinstance(error, ACCOUNT_ERRORS):
+            self.account_error(error)  # the banner's, not the row's
+            return
+        task.fail(error, now, self.effective_interval, self._rng)
+        self._failing.add(jid)
+        self.publish((task.view,), ok=False)
+
+    def account_error(self, error: CallwatchError) -> None:
+        self._account.raise_(problem_for(error))
+        if isinstance(error, AuthError | IpDeniedError) and not self.blocked:
+            self._auth_suspect = True  # the next cycle sends one confirming request
+        self.publish((), ok=False)
+
+    def _good_answer(self, now: float) -> None:
+        self.last_success = now
+        self._account.clear("network")
+
+    def apply_records(self, records: Iterable[Job], *, discovered: Iterable[int] = ()
+                      ) -> None:
+        """Apply one list page (the list pass calls this for each page it reads)."""
+        now = self._clock()
+        added = self.watch(discovered)
+        changed: list[TaskView] = []
+        finished: list[int] = []
+        for job in records:
+            task = self._tasks.get(job.job_id)
             if task is None:
                 continue
-            if isinstance(result, NotFoundError):
-                task.view = TaskView(jid, task.view.job, missing=True, error="not found (-24)")
-            elif isinstance(result, CallwatchError):
-                errors.append(result)
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                self._apply(jid, result)
+            task.outside_list = False
+            was_finished, known = task.finished, task.view.job is not None
+            if task.update(job, now):
+                if task.view.issue is None:
+                    self._failing.discard(job.job_id)
+                changed.append(task.view)
+                if known and task.finished and not was_finished:
+                    finished.append(job.job_id)
+        self._good_answer(now)
+        self.publish(changed, finished, added)
 
-    def _apply(self, jid: int, job: Job) -> None:
-        task = self._tasks[jid]
-        old, same = task.view.job, job is task.last and task.view.error is None
-        merged = job if old is None else old if same else old.merged(job)
-        task.last = job
-        task.history.add(self._clock(), merged.called, merged.progress)
-        if same and old is not None and old.state is not JobState.CALLING:
-            return  # the same record as last time: the view (and sparkline) stays
-        per_min = task.history.throughput() if merged.state is JobState.CALLING else None
-        remaining = (merged.num_cnt - (merged.called or 0)) if merged.num_cnt is not None else None
-        task.view = TaskView(jid, merged, throughput=per_min, eta=eta_seconds(remaining, per_min),
-                             sparkline=task.history.progress_series())
+    def mark_outside_list(self, job_ids: Iterable[int]) -> None:
+        for jid in job_ids:
+            task = self._tasks.get(jid)
+            if task is not None and task.view.job is not None and not task.finished:
+                task.outside_list = True
 
-    async def _probe(self, errors: list[CallwatchError]) -> None:
+    async def details(self, job_ids: Iterable[int]) -> None:
+        await asyncio.gather(*(self._detail(j) for j in job_ids))
+
+    def raise_problem(self, problem: Problem) -> None:
+        self._account.raise_(problem)
+
+    def clear_problem(self, kind: str) -> None:
+        self._account.clear(kind)
+
+    def publish(self, changed: Iterable[TaskView], finished: Iterable[int] = (),
+                added: Iterable[int] = (), *, ok: bool = True) -> None:
+        sent = self.client.requests_sent
+        update = Update(self._clock(), tuple(changed), tuple(finished), tuple(added),
+                        self.problems, sent - self._sent, ok)
+        self._sent = sent
+        if self._collected is not None:
+            self._collected.append(update)
+        if self._on_update is not None:
+            try:
+                self._on_update(update)
+            except Exception as exc:  # the screen failed: the monitor goes on, and says so
+                log.exception("applying an update failed")
+                self._account.raise_(internal_problem(exc))
+
+    async def _probe(self) -> None:
         """After an auth failure: exactly one request to confirm before blocking."""
         target = self._selected if self._selected in self._tasks else None
         if target is None and self._tasks:
             target = next(iter(self._tasks))
         try:
             if target is None:
-                await self.client.query(TimeWindow.last(1), None, 1, 1)
+                await self._list.probe()
             else:
-                self._apply(target, await self.client.detail(target))
+                job = await self.client.detail(target)
+                self._good_answer(self._clock())
+                task = self._tasks.get(target)
+                if task is not None and task.update(job, self._clock()):
+                    self.publish((task.view,))
         except NotFoundError:
-            self._auth_suspect = False
+            pass
         except CallwatchError as exc:
-            errors.append(exc)
+            self._account.raise_(problem_for(exc))
             if isinstance(exc, AuthError | IpDeniedError):
                 self.blocked = True
+            self.publish((), ok=False)
             return
         self._auth_suspect = False
 
-    def _update_problems(self, errors: list[CallwatchError], crash: Problem | None) -> None:
-        """This cycle's problems replace the last cycle's: a problem clears when gone."""
-        kinds: dict[str, Problem] = {}
-        for err in errors:
-            p = problem_for(err)
-            kinds.setdefault(p.kind, p)
-        if crash is not None:
-            kinds["internal"] = crash
-        if any(isinstance(e, AuthError | IpDeniedError) for e in errors) and not self.blocked:
-            self._auth_suspect = True  # the next cycle sends one confirming request
-        if "rate_limited" in kinds:
-            self._backoff = min(MAX_BACKOFF, self._backoff * 2)
-            p = kinds["rate_limited"]
-            kinds["rate_limited"] = Problem(
-                p.kind, p.level,
-                f"Rate limited (-15): next refresh in {self.effective_interval:.0f} s "
-                f"(backoff x{self._backoff:.0f})", p.fix)
-        elif not errors:
-            self._backoff = 1.0
-        offset = self.client.clock_offset
-        if abs(offset) >= SKEW_NOTICE and "timestamp" not in kinds:
-            kinds["clock_skew"] = skew_problem(offset)
-        self._problems = kinds

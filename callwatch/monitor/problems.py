@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from callwatch.errors import CallwatchError
+from callwatch.errors import (
+    AuthError,
+    CallwatchError,
+    IpDeniedError,
+    NetworkError,
+    RateLimitedError,
+    TimestampError,
+)
+
+# Errors that say something about the account, not about one task.
+ACCOUNT_ERRORS = (AuthError, IpDeniedError, RateLimitedError, TimestampError, NetworkError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,3 +70,71 @@ def skew_problem(offset: float) -> Problem:
 def internal_problem(exc: BaseException) -> Problem:
     return Problem("internal", "error", f"Internal error in callwatch: {type(exc).__name__}",
                    "see the log file; polling continues")
+
+
+def list_problem(error: CallwatchError) -> Problem:
+    """The task list failed: every task it covers keeps its last values meanwhile."""
+    p = problem_for(error)
+    return Problem("list", p.level, f"Task list failing: {error.message}",
+                   "rows keep their last values (marked stale); retrying")
+
+
+def failing_problem(count: int, example: str) -> Problem:
+    """``example``: one failing task in words (``#5000601 HTTP 502``)."""
+    more = "" if count == 1 else f" and {count - 1} more"
+    return Problem("tasks", "warning", f"{count} task{'s' if count > 1 else ''} failing: "
+                   f"{example}{more}", "see their rows; the others refresh as usual")
+
+
+def cap_problem(pages: int) -> Problem:
+    return Problem("list_cap", "warning",
+                   f"The task list claims more than {pages} pages: read the first {pages} only",
+                   "the server's counts look wrong; watching what was read")
+
+
+# Account-wide kinds that stretch the interval, and how far (x the interval).
+BACKOFF_CAPS = {"rate_limited": 16.0, "timestamp": 16.0, "network": 4.0}
+
+
+class AccountProblems:
+    """Account-wide problems for the banner, each kept until a clean cycle (or, for the
+    list and the network, the next good answer) clears it; some stretch the interval."""
+
+    def __init__(self) -> None:
+        self.kinds: dict[str, Problem] = {}
+        self.backoff = 1.0
+        self._seen: set[str] = set()  # kinds raised during the current cycle
+        self._cycle = 0  # cycles overlap: only the latest one's end judges
+
+    def raise_(self, problem: Problem) -> None:
+        self.kinds[problem.kind] = problem
+        self._seen.add(problem.kind)
+
+    def clear(self, *kinds: str) -> None:
+        for kind in kinds:
+            self.kinds.pop(kind, None)
+
+    def cycle_start(self) -> int:
+        self._seen.clear()
+        self._cycle += 1
+        return self._cycle
+
+    def cycle_end(self, cycle: int, interval: float) -> None:
+        """Kinds not raised again this cycle are gone; backoff grows or resets."""
+        if cycle != self._cycle:
+            return
+        for kind in list(self.kinds):
+            if kind not in self._seen:
+                del self.kinds[kind]
+        stretch = [BACKOFF_CAPS[k] for k in self._seen if k in BACKOFF_CAPS]
+        self.backoff = min(max(stretch), self.backoff * 2) if stretch else 1.0
+        if "rate_limited" in self.kinds:
+            p = self.kinds["rate_limited"]
+            self.kinds["rate_limited"] = Problem(
+                p.kind, p.level, f"Rate limited (-15): next refresh in "
+                f"{interval * self.backoff:.0f} s (backoff x{self.backoff:.0f})", p.fix)
+
+    def reset(self) -> None:
+        self.kinds.clear()
+        self._seen.clear()
+        self.backoff = 1.0

@@ -1,53 +1,140 @@
-"""What the monitor hands upward: per-task views and cycle results (immutable)."""
+"""What the monitor hands upward (immutable views and updates) and the per-task state
+behind each view (mutable, the monitor's own)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import random
+from dataclasses import dataclass, field
 
-from callwatch.api.models import Job
-from callwatch.monitor.history import History
+from callwatch.api.models import Job, JobState
+from callwatch.errors import (
+    ApiError,
+    ApiTimeoutError,
+    BadResponseError,
+    CallwatchError,
+    HttpStatusError,
+    NetworkError,
+)
+from callwatch.monitor.history import History, eta_seconds
 from callwatch.monitor.problems import Problem
+
+TASK_BACKOFF_CAP = 120.0  # s: the longest a failing task waits between tries
+
+
+@dataclass(frozen=True, slots=True)
+class TaskIssue:
+    """A task's own problem: its row says ``word``, its detail the rest."""
+
+    word: str  # short, for the state column: "timeout", "HTTP 502", "bad reply", ...
+    message: str  # the error in full (foreign text: sanitise before showing)
+    since: float  # monotonic time of the first failure in this run of failures
+    tries: int  # failed tries in a row
 
 
 @dataclass(frozen=True, slots=True)
 class TaskView:
-    """What the UI shows for one watched task (immutable; compare to diff)."""
+    """What the UI shows for one watched task (immutable; compare to diff).
+
+    ``job`` holds the last good values; ``issue`` says why they may be old. A view with
+    neither is "loading": no answer of any kind yet."""
 
     job_id: int
     job: Job | None = None
     missing: bool = False  # the API says -24: no such task
-    error: str | None = None
+    issue: TaskIssue | None = None
     throughput: float | None = None  # calls per minute
     eta: float | None = None  # seconds
-    sparkline: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class CycleResult:
-    at: float  # monotonic time the cycle ended
+class Update:
+    """What changed since the last update: one answer's worth (the live loop) or one
+    whole cycle's (``Monitor.run_cycle``)."""
+
+    at: float  # monotonic time
     changed: tuple[TaskView, ...]
-    finished: tuple[int, ...]  # tasks that became finished during this cycle
+    finished: tuple[int, ...]  # tasks that became finished
     added: tuple[int, ...]  # tasks discovered (all-active mode)
-    problems: tuple[Problem, ...]
-    requests: int
-    ok: bool  # every request of the cycle succeeded
+    problems: tuple[Problem, ...]  # account-wide, for the banner
+    requests: int  # sent since the last update
+    ok: bool  # no request failed
     skipped: bool = False  # nothing was asked (paused or blocked)
 
 
-@dataclass
+def issue_word(error: CallwatchError) -> str:
+    if isinstance(error, ApiTimeoutError):
+        return "timeout"
+    if isinstance(error, HttpStatusError):
+        return f"HTTP {error.status}"
+    if isinstance(error, BadResponseError):
+        return "bad reply"
+    if isinstance(error, NetworkError):
+        return "no connection"
+    if isinstance(error, ApiError) and error.code is not None:
+        return f"API {error.code}"
+    return "error"
+
+
+@dataclass(slots=True)
 class TaskState:
     view: TaskView
     history: History = field(default_factory=History)
     outside_list: bool = False  # active, but the list query does not return it
     last: Job | None = None  # the record applied last (the client reuses unchanged ones)
+    confirmed: float | None = None  # monotonic time the values were last confirmed
+    in_flight: bool = False  # a detail request for it is out
+    retry_at: float = 0.0  # its own backoff: no detail request before this time
 
+    def update(self, job: Job, now: float) -> bool:
+        """Apply a good answer; returns whether the view changed."""
+        view = self.view
+        old = view.job
+        same = job is self.last
+        merged = job if old is None else old if same else old.merged(job)
+        self.last = job
+        self.confirmed = now
+        self.retry_at = 0.0
+        self.history.add(now, merged.called, merged.progress)
+        calling = merged.state is JobState.CALLING
+        # A failed detail is cleared by a good detail, not by a list record: the row
+        # keeps saying so until the request that failed works again.
+        issue = None if job.has_detail else view.issue
+        if same and not calling and issue is view.issue and not view.missing:
+            return False  # the same record as last time
+        per_min = self.history.throughput() if calling else None
+        remaining = (merged.num_cnt - (merged.called or 0)) if merged.num_cnt is not None else None
+        new = TaskView(view.job_id, merged, issue=issue, throughput=per_min,
+                       eta=eta_seconds(remaining, per_min))
+        if new == view:
+            return False
+        self.view = new
+        return True
 
-def view_changed(old: TaskView | None, task: TaskState) -> bool:
-    """Whether a task's view changed this cycle. A longer sparkline alone is no change:
-    the old view stays (the sparkline catches up with the next visible change)."""
-    if old is None or old is task.view:
-        return old is None
-    if old == task.view or replace(task.view, sparkline=old.sparkline) == old:
-        task.view = old
-        return False
-    return True
+    def fail(self, error: CallwatchError, now: float, interval: float,
+             rng: random.Random) -> bool:
+        """A failed answer: the row says so and keeps its last good values; the task
+        backs off on its own (exponential, capped, with jitter)."""
+        old = self.view.issue
+        word = issue_word(error)
+        tries = (old.tries if old else 0) + 1
+        since = old.since if old is not None else now
+        delay = min(TASK_BACKOFF_CAP, interval * 2 ** min(tries - 1, 10))
+        self.retry_at = now + delay * (0.75 + 0.5 * rng.random())
+        self.view = TaskView(self.view.job_id, self.view.job, issue=TaskIssue(
+            word, error.message, since, tries))
+        return True
+
+    def mark_missing(self, message: str, now: float) -> bool:
+        was = self.view.missing
+        self.view = TaskView(self.view.job_id, self.view.job, missing=True,
+                             issue=TaskIssue("not found", message, now, 1))
+        return not was
+
+    def eligible(self, now: float) -> bool:
+        """Whether a detail request may be sent now."""
+        return not self.in_flight and not self.view.missing and self.retry_at <= now
+
+    @property
+    def finished(self) -> bool:
+        job = self.view.job
+        return job is not None and job.state.finished

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
 from callwatch.api.client import ApiClient
-from callwatch.monitor import CycleResult, Monitor, Problem
+from callwatch.monitor import Monitor, Problem, Update
 from callwatch.textsafe import sanitize
 from callwatch.tui.main import MAIN_BINDINGS, MainScreen
 from callwatch.tui.persist import UiSettings, UiState, load_ui_state, save_ui_state
@@ -77,6 +77,7 @@ class CallwatchApp(App[int]):
         self.monitor.watch(self.ui_state.watched)
         self.monitor.watch(initial)
         self.poll_worker: Worker[None] | None = None
+        self._quitting = False
         self._first_cycle = asyncio.Event()
         self.last_export: tuple[Path, Path] | None = None
         if self.settings.keys:
@@ -97,7 +98,7 @@ class CallwatchApp(App[int]):
 
     def start_polling(self) -> None:
         """The one long-lived poll worker (started once the main screen is up)."""
-        self.poll_worker = self.run_worker(self.monitor.run(self._on_cycle), name="poll",
+        self.poll_worker = self.run_worker(self.monitor.run(self._monitor_update), name="poll",
                                            group="poll", exit_on_error=False)
 
     async def start_first_poll(self) -> None:
@@ -116,14 +117,15 @@ class CallwatchApp(App[int]):
         raise LookupError("main screen not mounted")
 
     def _tick(self) -> None:
-        self.main.status.tick()
+        self.main.tick()
 
-    async def _on_cycle(self, result: CycleResult) -> None:
-        main = self.main
-        main.on_cycle(result)
-        if result.added:
+    def _monitor_update(self, update: Update) -> None:
+        if self._quitting:
+            return  # quitting: the screens may be going away
+        self.main.take_update(update)
+        if update.added:
             self.save_state()
-        for jid in result.finished:
+        for jid in update.finished:
             self._finished(jid)
         self._first_cycle.set()
 
@@ -147,10 +149,23 @@ class CallwatchApp(App[int]):
         problem = Problem("internal", "error",
                           f"The refresh loop stopped: {type(err).__name__}",
                           "press r to restart it; see the log if it repeats")
-        self.main.banner.show((*self.monitor.problems, problem))
+        if not self._quitting:
+            with suppress(LookupError):
+                self.main.banner.show((*self.monitor.problems, problem))
+
+    async def stop_polling(self) -> None:
+        """Stop the poll worker (and its requests) before any screen goes away: an
+        answer landing during shutdown must find nothing to update."""
+        self._quitting = True
+        self.monitor.stop()
+        worker = self.poll_worker
+        if worker is not None and not worker.is_finished:
+            worker.cancel()
+            with suppress(Exception):
+                await worker.wait()
 
     async def on_unmount(self) -> None:
-        self.monitor.stop()
+        await self.stop_polling()
         await self.monitor.client.aclose()
 
     # --- crash handling: never print locals (secrets) --------------------------------
@@ -179,8 +194,10 @@ class CallwatchApp(App[int]):
 
     # --- actions -------------------------------------------------------------------
 
-    def action_quit_app(self) -> None:
+    async def action_quit_app(self) -> None:
         self.save_state()
+        self._quitting = True
+        self.monitor.stop()
         self.exit(0)
 
     def help_rows(self) -> list[tuple[str, str, str]]:
@@ -206,11 +223,8 @@ class CallwatchApp(App[int]):
         self.push_screen(HelpScreen(self.help_rows()))
 
     def action_pause(self) -> None:
-        mon = self.monitor
-        mon.paused = not mon.paused
-        if not mon.paused:
-            mon.refresh_now()
-        self.main.status.tick()
+        self.monitor.set_paused(not self.monitor.paused)
+        self.main.tick()
 
     def action_refresh_now(self) -> None:
         if self.poll_worker is None or self.poll_worker.is_finished:
@@ -219,8 +233,10 @@ class CallwatchApp(App[int]):
         self.notify("Refreshing…", timeout=1.5)
 
     def fetch_selected_detail(self) -> None:
-        if not self.monitor.paused:
-            self.monitor.refresh_now()
+        """The cursor stopped on a task without its detail: one GET, not a cycle."""
+        selected = self.monitor.selected
+        if selected is not None:
+            self.monitor.fetch_detail(selected)
 
     def action_interval(self, direction: int) -> None:
         mon = self.monitor

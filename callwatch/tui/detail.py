@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -13,6 +15,7 @@ from textual.widgets import Footer, Static
 
 from callwatch.api.models import Job
 from callwatch.monitor import TaskView
+from callwatch.textsafe import sanitize
 from callwatch.tui.format import (
     called_total,
     duration,
@@ -63,9 +66,19 @@ def _lines(title: str, rows: list[Row]) -> list[Text]:
     return out
 
 
-def _groups(view: TaskView) -> tuple[list[list[Text]], Table]:
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """How old the values shown are, and the session's progress (from the monitor)."""
+
+    sparkline: tuple[float, ...] = ()
+    age: str | None = None  # of the values, when worth saying (stale, or failing)
+    stale: bool = False
+    issue_for: str | None = None  # how long the task's own problem has lasted
+
+
+def _groups(view: TaskView, fresh: Freshness) -> tuple[list[list[Text]], Table]:
     job = view.job or Job(view.job_id)
-    spark = sparkline(view.sparkline, 30)
+    spark = sparkline(fresh.sparkline, 30)
     progress: list[Row] = [
         ("progress", percent(job.progress)),
         ("called", called_total(job)),
@@ -143,7 +156,27 @@ def _grid(groups: list[list[Text]], width: int) -> Text:
     return Text("\n").join(lines)
 
 
-def detail_renderable(view: TaskView | None, width: int = 120) -> RenderableType:
+def _issue_line(view: TaskView, fresh: Freshness) -> Text | None:
+    """The task's own problem, since when, how many tries, and the age of its values."""
+    issue = view.issue
+    if issue is None or view.missing:
+        if fresh.stale and fresh.age:
+            return Text(f"values not confirmed for {fresh.age}: the API is not answering",
+                        style="yellow")
+        return None
+    line = Text(f"⚠ {issue.word} for {fresh.issue_for or '<1m'}, {issue.tries} "
+                f"{'try' if issue.tries == 1 else 'tries'}: ", style="bold red")
+    line.append(sanitize(issue.message, 200), style="red")
+    if view.job is None:
+        line.append(" · no values yet", style="dim")
+    else:
+        line.append(f" · values shown are {fresh.age or '<1m'} old", style="dim")
+    line.append(" · retrying on its own; r retries now", style="dim")
+    return line
+
+
+def detail_renderable(view: TaskView | None, width: int = 120,
+                      fresh: Freshness | None = None) -> RenderableType:
     if view is None:
         return Text("No task selected. Press a to add job ids, b to browse the account.",
                     style="dim")
@@ -152,22 +185,25 @@ def detail_renderable(view: TaskView | None, width: int = 120) -> RenderableType
     title.append_text(safe(view.job.task_name if view.job else None, 60))
     title.append("  ")
     title.append_text(state_text(view))
+    fresh = fresh or Freshness()
     if view.missing:
         title.append("  the API has no task with this id (-24); d removes it", style="red")
-    elif view.error:
-        title.append(f"  {view.error}", style="red")
-    if view.job is not None and not view.job.has_detail:
+    elif view.job is not None and not view.job.has_detail and view.issue is None:
         title.append("  (detail loading…)", style="dim")
-    columns, config = _groups(view)
-    return Group(title, _grid(columns, width), config)
+    columns, config = _groups(view, fresh)
+    issue = _issue_line(view, fresh)
+    parts = [title] if issue is None else [title, issue]
+    return Group(*parts, _grid(columns, width), config)
 
 
-def _shape(view: TaskView | None, width: int) -> tuple[object, ...]:
+def _shape(view: TaskView | None, width: int, fresh: Freshness) -> tuple[object, ...]:
     """What the pane's height depends on (texts that may wrap, flags, the width)."""
     if view is None:
         return (width,)
     job = view.job
-    return (width, view.job_id, view.missing, view.error, job is None,
+    if fresh.stale and view.issue is None:
+        return ("stale", *_shape(view, width, Freshness()))
+    return (width, view.job_id, view.missing, view.issue is None, job is None,
             job and (job.has_detail, job.task_name, job.text, job.upload_name, job.base_file,
                      job.voice_file_id, job.display_num, job.sip_group_name))
 
@@ -177,27 +213,29 @@ class DetailPane(VerticalScroll):
 
     can_focus = False
 
-    def __init__(self, view: TaskView | None = None, *,
+    def __init__(self, view: TaskView | None = None, fresh: Freshness | None = None, *,
                  id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self.view = view
+        self.fresh = fresh or Freshness()
         self._shape: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(detail_renderable(self.view), id="detail-body")
+        yield Static(detail_renderable(self.view, fresh=self.fresh), id="detail-body")
 
-    def show(self, view: TaskView | None) -> None:
+    def show(self, view: TaskView | None, fresh: Freshness | None = None) -> None:
         self.view = view
+        self.fresh = fresh = fresh or Freshness()
         width = self.size.width or self.app.size.width
         # Counters moving do not change the pane's height: repaint it without a layout
         # of the whole screen (which would repaint the table too).
-        shape = _shape(view, width)
-        self.query_one("#detail-body", Static).update(detail_renderable(view, width - 2),
-                                                      layout=shape != self._shape)
+        shape = _shape(view, width, fresh)
+        self.query_one("#detail-body", Static).update(
+            detail_renderable(view, width - 2, fresh), layout=shape != self._shape)
         self._shape = shape
 
     def on_resize(self) -> None:
-        self.show(self.view)
+        self.show(self.view, self.fresh)
 
 
 class DetailScreen(Screen[None]):
@@ -210,13 +248,15 @@ class DetailScreen(Screen[None]):
         Binding("k,up", "scroll('up')", "Scroll", show=False, id="detail.up"),
     ]
 
-    def __init__(self, job_id: int, view: TaskView | None = None) -> None:
+    def __init__(self, job_id: int, view: TaskView | None = None,
+                 fresh: Freshness | None = None) -> None:
         super().__init__()
         self.job_id = job_id
         self.view = view
+        self.fresh = fresh
 
     def compose(self) -> ComposeResult:
-        yield DetailPane(self.view, id="detail-full")
+        yield DetailPane(self.view, self.fresh, id="detail-full")
         yield Footer()
 
     def action_scroll(self, direction: str) -> None:
@@ -226,7 +266,7 @@ class DetailScreen(Screen[None]):
         else:
             pane.scroll_up()
 
-    def show(self, view: TaskView | None) -> None:
+    def show(self, view: TaskView | None, fresh: Freshness | None = None) -> None:
         self.view = view
         for pane in self.query(DetailPane):
-            pane.show(view)
+            pane.show(view, fresh)

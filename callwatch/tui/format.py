@@ -36,7 +36,7 @@ STATE_LOOKS: dict[JobState, StateLook] = {
 }
 NOT_FOUND = StateLook("✗", "not found", "bold red")
 LOADING = StateLook("·", "loading", "dim")
-ERROR = StateLook("!", "error", "red")
+STALE_MARK = "⌛"  # values older than they should be: survives NO_COLOR
 
 BAR_WIDTH = 9
 BLOCKS = " ▏▎▍▌▋▊▉█"
@@ -46,9 +46,27 @@ SPARKS = "▁▂▃▄▅▆▇█"
 def look(view: TaskView) -> StateLook:
     if view.missing:
         return NOT_FOUND
+    if view.issue is not None:  # the task's own problem; its last values stay shown
+        return StateLook("⚠", view.issue.word, "bold red")
     if view.job is None:
-        return ERROR if view.error else LOADING
+        return LOADING
     return STATE_LOOKS[view.job.state]
+
+
+def coarse_age(seconds: float) -> str:
+    """An age that changes rarely: ``<1m``, ``3m``, ``2h``, ``4d``."""
+    if seconds < 60:
+        return "<1m"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    return f"{int(seconds // 86400)}d"
+
+
+def stale_mark(age: float) -> str:
+    """How old a stale row's values are, coarsely (so it repaints rarely)."""
+    return STALE_MARK + coarse_age(age)
 
 
 def state_text(view: TaskView) -> Text:
@@ -196,9 +214,12 @@ def columns_for(layout: str) -> list[Column]:
     return out
 
 
-def cell(view: TaskView, key: str, name_width: int = 16) -> Text:
-    """The content of one table cell (compare two of these to diff)."""
+def cell(view: TaskView, key: str, name_width: int = 16, stale: str | None = None) -> Text:
+    """The content of one table cell (compare two of these to diff). ``stale``: the
+    age mark of values not confirmed lately (no rate or ETA is shown from them)."""
     job = view.job
+    if stale is not None and key in ("tput", "eta"):
+        return Text(stale if key == "eta" else "?", justify="right")
     if key == "id":
         return Text(str(view.job_id), justify="right")
     if key == "name":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -12,11 +13,11 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from callwatch.monitor import CycleResult, TaskView
+from callwatch.monitor import TaskView, Update
 from callwatch.textsafe import sanitize
-from callwatch.tui.detail import DetailPane, DetailScreen
+from callwatch.tui.detail import DetailPane, DetailScreen, Freshness
 from callwatch.tui.footer import KeysFooter
-from callwatch.tui.format import layout_for
+from callwatch.tui.format import coarse_age, layout_for, stale_mark
 from callwatch.tui.table import JobTable
 from callwatch.tui.widgets import Banner, StatusLine
 
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 DETAIL_MIN_WIDTH = 100
 DETAIL_MIN_HEIGHT = 30
+# Answers arrive one by one; the screen takes them at most this often (the first at
+# once), so that 100 list pages cost a few table updates, not 100.
+FLUSH_EVERY = 0.1
 
 MAIN_BINDINGS = [
     Binding("question_mark", "app.help", "Help", id="help"),
@@ -55,6 +59,9 @@ class MainScreen(Screen[None]):
         self._detail_timer: Timer | None = None
         self.detail_inline = False
         self._info: Text | None = None
+        self._pending: dict[int, TaskView] = {}
+        self._flush_timer: Timer | None = None
+        self._last_flush = float("-inf")
 
     @property
     def cw(self) -> CallwatchApp:
@@ -92,6 +99,7 @@ class MainScreen(Screen[None]):
         state = self.cw.ui_state
         table.sort_key, table.sort_reverse = state.sort, state.sort_reverse
         table.filter_text = state.filter
+        table.freshness = self.freshness
         if state.filter:
             filt.value = state.filter
         self._relayout(self.app.size.width, self.app.size.height)
@@ -114,22 +122,61 @@ class MainScreen(Screen[None]):
 
     # --- data from the monitor -------------------------------------------------------
 
-    def on_cycle(self, result: CycleResult) -> None:
+    def take_update(self, update: Update) -> None:
+        """An answer was applied: show it now, or with the next batch (see FLUSH_EVERY)."""
         mon = self.cw.monitor
-        views = list(result.changed)
-        for jid in result.added:
-            view = mon.view(jid)
-            if view is not None and view not in views:
-                views.append(view)
-        self.table.apply(views)
-        self.banner.show(result.problems)
-        selected = self.table.selected_id
-        if selected is not None and any(v.job_id == selected for v in views):
+        pending = self._pending
+        for view in update.changed:
+            pending[view.job_id] = view
+        for jid in update.added:
+            added = mon.view(jid)
+            if added is not None:
+                pending[jid] = added
+        if self._flush_timer is not None:
+            return
+        wait = self._last_flush + FLUSH_EVERY - time.monotonic()
+        if wait <= 0:
+            self.flush()
+        else:
+            self._flush_timer = self.set_timer(wait, self.flush)
+
+    def flush(self) -> None:
+        """Apply what arrived since the last flush: one table update, one banner."""
+        self._flush_timer = None
+        mon = self.cw.monitor
+        self._last_flush = time.monotonic()
+        views, self._pending = self._pending, {}
+        table = self.table
+        table.apply(views.values())
+        self.banner.show(mon.problems)
+        selected = table.selected_id
+        if selected is not None and selected in views:
             self.show_detail(mon.view(selected))
-        if self.table.selected_id is None and self.table.row_count:
-            self.table.move_cursor(0)
+        if table.selected_id is None and table.row_count:
+            table.move_cursor(0)
         self.status.tick()
         self.update_info()
+
+    def freshness(self, job_id: int) -> str | None:
+        """The stale mark of a task's values: older than two intervals, or the API is
+        unreachable (None while paused: the header says so)."""
+        mon = self.cw.monitor
+        confirmed = mon.confirmed_at(job_id)
+        if confirmed is None or mon.paused:
+            return None
+        age = mon.now() - confirmed
+        if mon.unreachable or age > 2 * mon.effective_interval + 2:
+            return stale_mark(age)
+        return None
+
+    def tick(self) -> None:
+        """Every second: the header's age, and rows turning stale."""
+        self.status.tick()
+        self.table.tick()
+        if self.detail_inline and self.table.selected_id is not None:
+            pane = self.query_one("#detail", DetailPane)
+            if pane.view is not None and pane.fresh != self._fresh(pane.view.job_id):
+                pane.show(pane.view, self._fresh(pane.view.job_id))
 
     def add_views(self, views: list[TaskView]) -> None:
         self.table.apply(views)
@@ -140,13 +187,29 @@ class MainScreen(Screen[None]):
         self._selection_changed()
         self.update_info()
 
+    def _fresh(self, job_id: int | None) -> Freshness:
+        """What the detail pane says about the age of a task's values (coarse, so that
+        the pane repaints when it changes, not at every tick)."""
+        mon = self.cw.monitor
+        view = mon.view(job_id) if job_id is not None else None
+        if view is None or job_id is None:
+            return Freshness()
+        now = mon.now()
+        confirmed = mon.confirmed_at(job_id)
+        stale = self.freshness(job_id) is not None
+        age = coarse_age(now - confirmed) if confirmed is not None and (
+            stale or view.issue is not None) else None
+        issue_for = coarse_age(now - view.issue.since) if view.issue is not None else None
+        return Freshness(mon.sparkline(job_id), age, stale, issue_for)
+
     def show_detail(self, view: TaskView | None) -> None:
+        fresh = self._fresh(view.job_id if view else None)
         if self.detail_inline:
-            self.query_one("#detail", DetailPane).show(view)
+            self.query_one("#detail", DetailPane).show(view, fresh)
         for screen in self.app.screen_stack:
             if isinstance(screen, DetailScreen) and view is not None \
                     and screen.job_id == view.job_id:
-                screen.show(view)
+                screen.show(view, fresh)
 
     def update_info(self) -> None:
         table = self.table
@@ -180,7 +243,7 @@ class MainScreen(Screen[None]):
         mon.select(jid)
         view = mon.view(jid) if jid is not None else None
         if self.detail_inline:
-            self.query_one("#detail", DetailPane).show(view)
+            self.query_one("#detail", DetailPane).show(view, self._fresh(jid))
         if self._detail_timer is not None:
             self._detail_timer.stop()
         if view is not None and not view.missing and (view.job is None
@@ -198,7 +261,7 @@ class MainScreen(Screen[None]):
         jid = self.table.selected_id
         if jid is None:
             return
-        self.app.push_screen(DetailScreen(jid, self.cw.monitor.view(jid)))
+        self.app.push_screen(DetailScreen(jid, self.cw.monitor.view(jid), self._fresh(jid)))
 
     def action_escape(self) -> None:
         if isinstance(self.focused, Input) or self.table.filter_text:

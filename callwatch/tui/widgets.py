@@ -73,21 +73,32 @@ class StatusLine(Horizontal):
         if mon.backoff > 1:
             interval += f" (backoff {mon.effective_interval:g}s)"
         head.append(interval)
-        if mon.paused:
-            head.append(" │ ")
-            head.append(" ‖ PAUSED ", style="bold black on yellow")
         head.append(" │ ")
         age_text = Text(no_wrap=True)
-        if mon.last_success is None:
+        now = self.clock()
+        if mon.paused:
+            # Paused is a choice, not staleness: say so, and for how long.
+            since = duration(now - mon.paused_at) if mon.paused_at is not None else ""
+            age_text.append(f" ‖ PAUSED {since} ", style="bold black on yellow")
+        elif mon.last_success is None:
             age_text.append("not updated yet", style="dim")
         else:
-            age = max(0.0, self.clock() - mon.last_success)
-            label = f"updated {duration(age)} ago"
-            style = age_style(age, mon.effective_interval)
-            if style:
-                label = ("STALE: " if "red" in style else "late: ") + label
-            age_text.append(f" {label} ", style=style)
-        tail = Text(f" │ {len(mon.watched)} watched", no_wrap=True)
+            age = max(0.0, now - mon.last_success)
+            if age <= mon.effective_interval + 2:
+                # Fresh: a label that does not change every second (idle repaints).
+                age_text.append(" ✓ up to date ")
+            else:
+                label = f"updated {duration(age)} ago"
+                style = age_style(age, mon.effective_interval)
+                if style:
+                    label = ("STALE: " if "red" in style else "late: ") + label
+                age_text.append(f" {label} ", style=style)
+        tail = Text(no_wrap=True)
+        failing = mon.failing
+        if failing:
+            tail.append(" │ ")
+            tail.append(f"⚠ {failing} failing", style="bold red")
+        tail.append(f" │ {len(mon.watched)} watched")
         return head, age_text, tail
 
 
