@@ -205,7 +205,7 @@ def test_live_monitor_is_inert_in_a_real_terminal(
     _send(pane, f"{sys.executable} -m callwatch --interval 1 {' '.join(map(str, ids))}; "
                 "echo __EXIT__$?")
     pane.wait_for(r"H8AAAA")
-    pane.wait_for(r"updated \d+s ago")
+    pane.wait_for(r"up to date|updated \d+s ago")
     # Each row in turn is selected: the detail pane shows its full text too.
     for _ in range(len(ids)):
         pane.run("send-keys", "-t", pane.session, "j")

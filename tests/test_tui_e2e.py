@@ -74,7 +74,7 @@ def test_monitor_in_tmux_against_loopback_sim(sim: str, tmp_path: Path) -> None:
                    env=env, check=True)
     try:
         first = _wait_for(tmux, session, r"5000601 .*calling")
-        _wait_for(tmux, session, r"updated \d+s ago")
+        _wait_for(tmux, session, r"up to date|updated \d+s ago")
         before = _called(first, "5000602")
         time.sleep(3)
         after = _called(_screen(tmux, session), "5000602")

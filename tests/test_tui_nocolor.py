@@ -7,7 +7,7 @@ import re
 import pytest
 
 from callwatch.tui.format import STATE_LOOKS
-from tests.test_tui_support import make_app, settle
+from tests.test_tui_support import make_app, settle, settle_detail
 
 WORDS = ["calling", "completed", "submit failed", "cancelled", "suspended", "waiting",
          "submitting"]
@@ -34,7 +34,10 @@ async def _screen(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> tuple
     app = make_app()
     app.monitor.watch([424242])  # unknown to the server: "not found"
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot, app, 2)
+        await settle(pilot, app)
+        await settle_detail(pilot, app)
+        app.main.flush()
+        await pilot.pause()
         svg = app.export_screenshot()
     return svg, re.sub(r"<[^>]+>", "", svg).replace("&#160;", " ")
 

@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 
 from callwatch.tui.app import CallwatchApp
 from callwatch.tui.browse import BrowseScreen
-from tests.test_tui_support import BANNERS, make_app, settle
+from tests.test_tui_support import BANNERS, make_app, settle, settle_detail
 
 SIZES = [(80, 24), (120, 40)]
 SnapCompare = Callable[..., bool]
@@ -43,9 +43,10 @@ def before(app: CallwatchApp, *keys: str) -> Callable[[Pilot[Any]], Awaitable[No
 
 
 async def quiet(pilot: Pilot[Any], app: CallwatchApp) -> None:
-    """The first cycle, then the debounced detail cycle: always exactly two."""
-    await settle(pilot, app, 2)
-    await pilot.pause(0.5)
+    """The first cycle, then the selected task's detail (one GET after the debounce)."""
+    await settle(pilot, app)
+    await settle_detail(pilot, app)
+    app.main.flush()
     await pilot.pause()
 
 

@@ -80,7 +80,7 @@ async def settle_detail(pilot: Pilot[int], app: CallwatchApp) -> None:
     while True:
         sel = app.monitor.selected
         view = app.monitor.view(sel) if sel is not None else None
-        if view is not None and view.job is not None and view.job.has_detail:
+        if view is not None and (view.missing or view.job is not None and view.job.has_detail):
             break
         if time.monotonic() > deadline:
             raise AssertionError("no detail")
