@@ -153,7 +153,8 @@ def _jobs(state: SimState, body: Body | None) -> Body:
     if body is None:
         return {"count": len(state.jobs), "nextId": state.new_id()}
     only(body, "jobId", "taskName", "text", "numCnt", "startIn", "dialRate")
-    job_id = integer(body, "jobId", 1, MAX_INT, state.new_id())
+    # The default is not the caller's input: it may pass MAX_INT after a huge jobId.
+    job_id = integer(body, "jobId", 1, MAX_INT) if "jobId" in body else state.new_id()
     name = text(body, "taskName", f"sim-{job_id}")
     num_cnt = integer(body, "numCnt", 0, MAX_INT, 100)
     start_in = number(body, "startIn", -MAX_SPAN, MAX_SPAN, 0)
