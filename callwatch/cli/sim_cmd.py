@@ -31,7 +31,8 @@ def _number(lo: float, hi: float, *, integer: bool = False) -> Callable[[str], f
             value: float | int = int(text) if integer else float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a number: {text[:40]!r}") from None
-        if not math.isfinite(value) or not lo <= value <= hi:
+        # The range test first: math.isfinite() overflows on a huge int.
+        if not lo <= value <= hi or not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"must be from {lo:g} to {hi:g}")
         return value
     return parse
