@@ -23,7 +23,8 @@ from starlette.types import Receive, Scope, Send
 
 from callwatch.api.brands import Brand
 from callwatch.api.convert import API_TZ, LOCAL_DT_FORMAT
-from callwatch.sim.faults import Fault, FaultPlan
+from callwatch.sim.control import control_endpoint
+from callwatch.sim.faults import FaultPlan, ListLie, TaskFault
 from callwatch.sim.model import (
     CANCELLED,
     FINISHED,
@@ -33,10 +34,7 @@ from callwatch.sim.model import (
     demo_jobs,
     search_match,
 )
-
-
-class DropConnection(Exception):
-    """Raised mid-response to make the server close the connection."""
+from callwatch.sim.wire import MESSAGES, envelope, fault_layer
 
 
 @dataclass
@@ -67,6 +65,18 @@ class SimState:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._next_id = 5000600
         self._list_cache: tuple[object, list[SimJob]] | None = None
+        self.task_faults: dict[int, TaskFault] = {}  # scripted per-task detail faults
+        self.list_lie: ListLie | None = None  # the list endpoint's hostile size claims
+        self.hangs: set[asyncio.Event] = set()  # requests held by a HANG task fault
+
+    def release_hangs(self) -> None:
+        """Let every hung request end (at server shutdown, from the server's loop)."""
+        for event in self.hangs:
+            event.set()
+
+    def invalidate(self) -> None:
+        """Forget cached list results (the clock or the jobs changed)."""
+        self._list_cache = None
 
     # -- jobs ------------------------------------------------------------------------
     def populate(self, count: int, seed: int | None = None) -> None:
@@ -113,21 +123,6 @@ def _parse_local(value: object) -> float | None:
         return datetime.strptime(value, LOCAL_DT_FORMAT).replace(tzinfo=API_TZ).timestamp()
     except ValueError:
         return None
-
-
-def _envelope(code: int, msg: str, data: object = None, *, as_string: bool = False,
-              style: str = "code") -> dict[str, Any]:
-    value: object = str(code) if as_string else code
-    if style == "status":
-        return {"status": str(code), "reason": msg, "data": data}
-    return {"code": value, "msg": msg, "data": data}
-
-
-_MESSAGES = {
-    -1: "Authentication error", -2: "Restricted IP", -15: "Query too frequent",
-    -16: "Timestamp expires", -18: "Port program unusual", -20: "Data already exists",
-    -22: "Parameter exception", -24: "Data does not exist", -54: "The task you submitted is wrong",
-}
 
 
 class _Reject(Exception):
@@ -186,10 +181,10 @@ def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[Non
                     data = await handler(request)
                 except _Reject as r:
                     state.stats[f"code{r.code}"] += 1
-                    return json_response(_envelope(r.code, _MESSAGES.get(r.code, "error"),
+                    return json_response(envelope(r.code, MESSAGES.get(r.code, "error"),
                                                    as_string=as_string, style=style))
                 state.stats["code0"] += 1
-                return json_response(_envelope(0, "success", data, as_string=as_string,
+                return json_response(envelope(0, "success", data, as_string=as_string,
                                                style=style))
             return endpoint
         return deco
@@ -224,9 +219,14 @@ def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[Non
         jobs = state.filtered(start, end, frozenset(status_list), search or None)
         now = state.clock.now()
         page = jobs[(current - 1) * size: current * size]
-        total = len(jobs)
+        total, pages = len(jobs), -(-len(jobs) // size)
+        lie = state.list_lie
+        if lie is not None:  # hostile: huge claimed size, a few records per page
+            per = lie.records_per_page
+            page = jobs[:per] if lie.fill == "repeat" else jobs[(current - 1) * per:current * per]
+            total, pages = lie.pages * per, lie.pages
         return {"records": [j.list_record(now, id_key) for j in page], "total": total,
-                "size": size, "current": current, "pages": -(-total // size),
+                "size": size, "current": current, "pages": pages,
                 "orders": [], "optimizeCountSql": True, "searchCount": True,
                 "countId": None, "maxLimit": None}
 
@@ -238,7 +238,7 @@ def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[Non
         except ValueError:
             raise _Reject(-22) from None
         job = state.jobs.get(job_id)
-        if job is None:
+        if job is None or state.task_faults.get(job_id) is TaskFault.NOT_FOUND:
             raise _Reject(-24)
         return job.detail_record(state.clock.now(), id_key)
 
@@ -256,7 +256,7 @@ def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[Non
             jobs.append(job)
         for job in jobs:
             job.stopped_at, job.stopped_status = now, new_status
-        state._list_cache = None
+        state.invalidate()
 
     @api(as_string=True)
     async def cancel(request: Request) -> object:
@@ -299,34 +299,6 @@ def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[Non
                                lan=body.get("lan") if source == 3 else None))
         return job.job_id
 
-    async def control(request: Request) -> Response:
-        """Unsigned test hooks: stats, faults, clock skew, time travel, raw jobs."""
-        what = request.path_params["what"]
-        if what == "stats":
-            if request.method == "POST":
-                state.stats.clear()
-            return JSONResponse(dict(state.stats))
-        body = await request.json() if request.method == "POST" else {}
-        if what == "faults":
-            state.faults.set_profile(str(body.get("profile", "none")))
-        elif what == "skew":
-            state.skew = float(body.get("seconds", 0))
-        elif what == "advance":
-            state.clock.advance(float(body.get("seconds", 0)))
-            state._list_cache = None
-        elif what == "jobs":
-            now = state.clock.now()
-            job = state.add(SimJob(
-                job_id=int(body.get("jobId", state.new_id())), name=str(body.get("taskName")),
-                created=now - 60, num_cnt=int(body.get("numCnt", 100)),
-                start=now + float(body.get("startIn", 0)),
-                dial_rate=float(body.get("dialRate", 1.0)), answer_ratio=0.5,
-                talk_seconds=20, text=body.get("text")))
-            return JSONResponse({"jobId": job.job_id})
-        else:
-            return JSONResponse({"error": "unknown control"}, status_code=404)
-        return JSONResponse({"ok": True})
-
     routes = [
         Route(f"{prefix}/group/call/query", query, methods=["POST"]),
         Route(f"{prefix}/group/call/detail/{{job_id}}", detail, methods=["GET"]),
@@ -335,51 +307,5 @@ def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[Non
         Route(f"{prefix}/group/call/send", send, methods=["POST"]),
     ]
     if cfg.control:
-        routes.append(Route("/_sim/{what}", control, methods=["GET", "POST"]))
-    inner = Starlette(routes=routes)
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_sim/"):
-            await inner(scope, receive, send)
-            return
-        decision = state.faults.decide()
-        state.skew = decision.skew if state.faults.profile == "chaos" else state.skew
-        fault = decision.fault
-        if fault is not Fault.NONE:
-            state.stats[f"fault_{fault.value}"] += 1
-        date = formatdate(state.server_time(), usegmt=True).encode()
-        if fault is Fault.SLOW:
-            await asyncio.sleep(decision.delay)
-        elif fault is Fault.HTTP_503:
-            body = b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
-            await _raw(send, 503, body, b"text/html", date)
-            return
-        elif fault is Fault.DROP:
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", b"4096"), (b"date", date)]})
-            await send({"type": "http.response.body", "body": b'{"code":0,"da',
-                        "more_body": True})
-            raise DropConnection("simulated dropped connection")
-        elif fault is Fault.MALFORMED:
-            await _raw(send, 200, b"<html>gateway says hello</html>", b"application/json", date)
-            return
-        elif fault is Fault.TRUNCATED:
-            await _raw(send, 200, b'{"code":0,"msg":"success","data":{"records":[{"jobId":50',
-                       b"application/json", date)
-            return
-        elif fault in (Fault.RATE_LIMIT, Fault.INTERNAL):
-            code = -15 if fault is Fault.RATE_LIMIT else -18
-            body = json.dumps(_envelope(code, _MESSAGES[code])).encode()
-            await _raw(send, 200, body, b"application/json", date)
-            return
-        await inner(scope, receive, send)
-
-    return app
-
-
-async def _raw(send: Send, status: int, body: bytes, ctype: bytes, date: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", ctype),
-                            (b"content-length", str(len(body)).encode()), (b"date", date)]})
-    await send({"type": "http.response.body", "body": body})
+        routes.append(Route("/_sim/{what}", control_endpoint(state), methods=["GET", "POST"]))
+    return fault_layer(state, Starlette(routes=routes), f"{prefix}/group/call/detail/")

@@ -18,6 +18,36 @@ class Fault(enum.Enum):
     INTERNAL = "internal"  # -18
 
 
+class TaskFault(enum.Enum):
+    """How one task's detail request fails, for every request until cleared."""
+
+    NONE = "none"  # clears the fault
+    HANG = "hang"  # never answers (until the client gives up or the server stops)
+    HTTP_502 = "http_502"  # a proxy's HTML 502 page
+    TRUNCATED = "truncated"  # 200 with the real JSON cut short
+    WRONG_SHAPE = "wrong_shape"  # 200 with a JSON list instead of an object
+    NOT_FOUND = "not_found"  # the API's -24 for that task
+
+
+TASK_FAULTS = tuple(f.value for f in TaskFault)
+# A hung request waits this long at most: far beyond any client timeout.
+HANG_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class ListLie:
+    """The list endpoint lies about its size: claims ``pages`` pages of
+    ``records_per_page`` while serving at most that many records per page; ``fill``
+    is "repeat" (the first records on every page) or "real" (the real records, then
+    empty pages)."""
+
+    pages: int = 1_000_000_000
+    records_per_page: int = 3
+    fill: str = "repeat"
+
+
+LIST_FILLS = ("repeat", "real")
+
 PROFILES = ("none", "flaky", "chaos")
 
 # Probability of each fault per request, by profile.

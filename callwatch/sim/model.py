@@ -272,6 +272,18 @@ class SimClock:
     def advance(self, seconds: float) -> None:
         self._manual += seconds
 
+    @property
+    def offset(self) -> float:
+        """Seconds added by :meth:`advance` so far."""
+        return self._manual
+
+    def set_speed(self, speed: float) -> None:
+        """Change speed from now on without a jump in simulated time."""
+        now = self.now() - self._manual
+        self._real0 = self._real()
+        self._origin = now
+        self.speed = speed
+
 
 def search_match(job: SimJob, needle: str) -> bool:
     n = needle.lower()

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from callwatch.api.client import ApiClient, Credentials, in_process_transport
 from callwatch.api.signing import Secret
-from callwatch.sim.app import DropConnection, SimConfig, SimState, build_app
+from callwatch.sim.app import SimConfig, SimState, build_app
+from callwatch.sim.wire import DropConnection
 
 if TYPE_CHECKING:  # uvicorn is imported when serving: ``callwatch --demo`` never needs it
     import uvicorn
@@ -43,7 +44,15 @@ def make_server(state: SimState, host: str, port: int, log_level: str = "warning
         date_header=False, server_header=False, access_log=False, lifespan="off",
         timeout_graceful_shutdown=1,
     )
-    return uvicorn.Server(config)
+
+    class SimServer(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # Hung requests (HANG task faults) end now instead of after uvicorn's
+            # graceful timeout, and without its "cancel running tasks" error.
+            state.release_hangs()
+            await super().shutdown(sockets)
+
+    return SimServer(config)
 
 
 @dataclass
