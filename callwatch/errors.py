@@ -6,6 +6,8 @@ codes) and a message written for an operator, with the fix where there is one.
 
 from __future__ import annotations
 
+from callwatch.textsafe import sanitize_lines
+
 
 class CallwatchError(Exception):
     """Base of every error callwatch raises on purpose."""
@@ -13,6 +15,9 @@ class CallwatchError(Exception):
     kind = "error"
 
     def __init__(self, message: str) -> None:
+        # Messages quote foreign text (vendor messages, helper output, config values):
+        # made terminal-safe here, once, so no caller can print it raw.
+        message = sanitize_lines(message)
         super().__init__(message)
         self.message = message
 

@@ -43,15 +43,15 @@ def test_nothing_at_all() -> None:
 
 
 def test_flags_beat_env_beat_profile() -> None:
-    _save(Profile("work", brand="onbuka", base_url="http://10.0.0.1:1", api_key="k",
+    _save(Profile("work", brand="onbuka", base_url="https://10.0.0.1:1", api_key="k",
                   secret_store="command", secret_command=f"{sys.executable} -c print(1234)"))
     conn = resolve_connection(env={})
-    assert conn.brand is Brand.ONBUKA and conn.base_url == "http://10.0.0.1:1"
-    conn = resolve_connection(env={"CALLWATCH_BASE_URL": "http://10.0.0.2:2"})
-    assert conn.base_url == "http://10.0.0.2:2"
-    conn = resolve_connection(brand="itnio", base_url="http://10.0.0.3:3",
-                              env={"CALLWATCH_BASE_URL": "http://10.0.0.2:2"})
-    assert conn.brand is Brand.ITNIO and conn.base_url == "http://10.0.0.3:3"
+    assert conn.brand is Brand.ONBUKA and conn.base_url == "https://10.0.0.1:1"
+    conn = resolve_connection(env={"CALLWATCH_BASE_URL": "https://10.0.0.2:2"})
+    assert conn.base_url == "https://10.0.0.2:2"
+    conn = resolve_connection(brand="itnio", base_url="https://10.0.0.3:3",
+                              env={"CALLWATCH_BASE_URL": "https://10.0.0.2:2"})
+    assert conn.brand is Brand.ITNIO and conn.base_url == "https://10.0.0.3:3"
 
 
 def test_complete_env_ignores_the_default_profile() -> None:
@@ -138,7 +138,7 @@ def test_no_keyring_no_fallback_gives_the_options() -> None:
 @pytest.mark.parametrize(("command", "fragment"), [
     ("definitely-not-a-command-xyz", "command not found"),
     (f"{sys.executable} -c \"import sys; sys.stderr.write('nope'); sys.exit(3)\"",
-     "exit code 3: nope"),
+     "exited with status 3 (its output is not shown"),
     (f"{sys.executable} -c pass", "printed nothing"),
     (f"{sys.executable} -c \"import time; time.sleep(5)\"", "did not finish within 0.5 s"),
     ("'unbalanced", "cannot be parsed"),

@@ -109,7 +109,7 @@ async def test_internal_error_becomes_a_banner_and_clears(
                 break
             await pilot.pause(0.05)
         assert "Internal error in callwatch: RuntimeError" in str(app.main.banner.render())
-        assert app.is_running and not app.poll_worker.is_finished  # polling goes on
+        assert app.is_running and app.poll_worker and not app.poll_worker.is_finished
         monkeypatch.setattr(app.monitor, "current_plan", original)
         before = app.monitor.cycles
         await pilot.press("r")

@@ -11,6 +11,7 @@ import asyncio
 import json
 import math
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -340,7 +341,27 @@ def in_process_transport(app: Any, drop: type[BaseException]) -> httpx.AsyncBase
     return _InProcessTransport(app, drop)
 
 
+def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind an httpx error, if any (it is chained, not wrapped)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def _network_message(exc: Exception, base_url: str) -> str:
+    tls = _tls_failure(exc)
+    if isinstance(tls, ssl.SSLCertVerificationError):
+        host = httpx.URL(base_url).host
+        return (f"certificate verification failed for {host}: "
+                f"{tls.verify_message or tls.reason}; for a private CA, point SSL_CERT_FILE "
+                "at its certificate bundle")
+    if tls is not None:
+        return f"TLS handshake with {base_url} failed: {tls.reason or type(tls).__name__}"
     if isinstance(exc, httpx.ConnectError):
         return f"cannot connect to {base_url} (refused or unreachable)"
     if isinstance(exc, httpx.RemoteProtocolError):

@@ -11,7 +11,6 @@ import asyncio
 import getpass
 import os
 import sys
-import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from callwatch import __version__
 from callwatch.api.brands import Brand, normalize_base_url
 from callwatch.api.client import ApiClient, Credentials, RetryPolicy, Timeouts, TimeWindow, mask_key
+from callwatch.api.policy import check_transport
 from callwatch.api.signing import Secret
 from callwatch.cli.common import (
     EXIT_API,
@@ -40,9 +40,10 @@ from callwatch.errors import (
     TimestampError,
     TransportError,
 )
-from callwatch.store import paths, secrets
+from callwatch.store import logfile, paths, secrets
 from callwatch.store.config import Config, Profile, check_profile_name, load_config, save_config
 from callwatch.store.resolve import resolve_connection
+from callwatch.textsafe import sanitize_lines
 
 EXIT_INTERNAL = 70
 _SCRUB: list[Secret] = []  # secrets known to this run: removed from any diagnostic text
@@ -66,21 +67,16 @@ def _error(message: str) -> None:
         print(sanitize(line), file=sys.stderr)
 
 
+def _say(text: str) -> None:
+    """One line on stdout: it quotes profiles, URLs and API text, so made terminal-safe."""
+    from callwatch.cli.output import sanitize
+
+    print(sanitize(_redact(text)))
+
+
 def _warn(lines: Sequence[str]) -> None:
     for line in lines:
         _error(line)
-
-
-def _log_debug(text: str) -> None:
-    try:
-        directory = paths.log_dir()
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(directory / "callwatch.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as log:
-            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} callwatch {__version__}\n")
-            log.write(text)
-    except OSError:
-        pass
 
 
 def _guarded(debug: bool, fn: Callable[[], int]) -> int:
@@ -90,9 +86,11 @@ def _guarded(debug: bool, fn: Callable[[], int]) -> int:
         return 130
     except Exception as exc:  # the one place every failure becomes words and an exit code
         if debug:
-            text = _redact("".join(traceback.format_exception(exc)))
+            text = sanitize_lines(_redact("".join(traceback.format_exception(exc))))
             sys.stderr.write(text)
-            _log_debug(text)
+            refused = logfile.append_log(text)
+            if refused:
+                print_error(refused)
         if isinstance(exc, CallwatchError):
             _error(exc.message)
             return exit_code_for(exc)
@@ -181,6 +179,10 @@ def _login_parser() -> argparse.ArgumentParser:
                             "instead of the keyring")
     store.add_argument("--secret-command", metavar="CMD",
                        help="do not store the secret; run CMD (no shell) to get it each time")
+    p.add_argument("--allow-insecure-http", action="store_true",
+                   help="accept a plain http:// base URL to a host other than this machine "
+                        "and save that choice in the profile (the API key and signatures "
+                        "then travel unencrypted)")
     p.add_argument("--no-verify", action="store_true",
                    help="store even if the check request fails or the API is unreachable")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -221,6 +223,12 @@ def _do_login(args: argparse.Namespace) -> int:
     brand = Brand.parse(brand_text or "itnio")
     url = args.base_url or (old.base_url if old and old.brand == brand.value else None)
     base_url = normalize_base_url(url or brand.default_base_url)
+    # Refused before the secret is asked for: such a profile is never saved unless opted in.
+    allow_http = bool(args.allow_insecure_http or (old and old.allow_insecure_http
+                                                   and old.base_url == base_url))
+    insecure = check_transport(base_url, allow_http)
+    if insecure:
+        _warn([insecure])
     api_key = args.api_key or (old.api_key if old else None)
     if not api_key and tty:
         api_key = _ask("API key: ")
@@ -232,10 +240,10 @@ def _do_login(args: argparse.Namespace) -> int:
         secret = _read_secret(tty)
     _SCRUB.append(secret)
     if args.no_verify:
-        print("not verified (--no-verify)")
+        _say("not verified (--no-verify)")
     else:
         check = asyncio.run(verify(brand, base_url, Credentials(api_key, secret)))
-        print(f"check: {check.text}")
+        _say(f"check: {check.text}")
         if not check.ok:
             print_error(f"nothing saved for profile {name!r}; fix the problem above, or pass "
                         "--no-verify to save anyway")
@@ -246,14 +254,15 @@ def _do_login(args: argparse.Namespace) -> int:
         base_url=None if base_url == brand.default_base_url else base_url,
         api_key=api_key, interval=args.interval or (old.interval if old else None),
         secret_store=store, secret_command=args.secret_command,
+        allow_insecure_http=insecure is not None,
     )
     new_cfg = cfg.with_profile(profile)
     path = save_config(new_cfg)
-    print(f"saved profile {name!r} ({brand.value}, {base_url}, key {mask_key(api_key)}) "
+    _say(f"saved profile {name!r} ({brand.value}, {base_url}, key {mask_key(api_key)}) "
           f"to {path}")
-    print(f"secret: {where}")
+    _say(f"secret: {where}")
     if new_cfg.default_profile == name:
-        print(f"{name!r} is the default profile")
+        _say(f"{name!r} is the default profile")
     return EXIT_OK
 
 
@@ -290,16 +299,16 @@ def _do_logout(args: argparse.Namespace) -> int:
             code = EXIT_AUTH
     if secrets.delete_secret_file(name):
         removed.append(f"file {secrets.secret_file(name)}")
-    print(f"profile {name!r}: removed " + (", ".join(removed) if removed else "nothing "
+    _say(f"profile {name!r}: removed " + (", ".join(removed) if removed else "nothing "
                                             "(no stored secret found)"))
     if prof is not None and prof.secret_command:
-        print("note: its secret_command stays in config.toml (use --forget to drop the profile)")
+        _say("note: its secret_command stays in config.toml (use --forget to drop the profile)")
     if args.forget:
         if prof is None:
-            print(f"profile {name!r} is not in config.toml")
+            _say(f"profile {name!r} is not in config.toml")
         else:
             save_config(cfg.without_profile(name))
-            print(f"removed profile {name!r} from {cfg.path}")
+            _say(f"removed profile {name!r} from {cfg.path}")
     return code
 
 
@@ -307,30 +316,31 @@ def _do_logout(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    conn = resolve_connection(args.profile, args.brand, args.base_url)
+    conn = resolve_connection(args.profile, args.brand, args.base_url,
+                              allow_insecure_http=args.allow_insecure_http)
     _SCRUB.append(conn.credentials.secret)
     _warn(conn.warnings)
-    print(f"profile:  {conn.profile or '(none: environment only)'}")
-    print(f"brand:    {conn.brand.value}")
-    print(f"base URL: {conn.base_url}")
-    print(f"API key:  {mask_key(conn.credentials.api_key)}")
-    print(f"secret:   from {conn.secret_source}")
+    _say(f"profile:  {conn.profile or '(none: environment only)'}")
+    _say(f"brand:    {conn.brand.value}")
+    _say(f"base URL: {conn.base_url}")
+    _say(f"API key:  {mask_key(conn.credentials.api_key)}")
+    _say(f"secret:   from {conn.secret_source}")
     check = asyncio.run(verify(conn.brand, conn.base_url, conn.credentials))
-    print(f"check:    {check.text}")
+    _say(f"check:    {check.text}")
     return check.exit_code
 
 
 def _info() -> int:
     cfg: Config = load_config()
     _warn(cfg.warnings)
-    print(f"callwatch {__version__}")
-    print(f"config file: {paths.config_file()}")
-    print(f"state dir:   {paths.state_dir()}")
-    print(f"log dir:     {paths.log_dir()}")
-    print(f"keyring:     {secrets.describe_backend()}")
+    _say(f"callwatch {__version__}")
+    _say(f"config file: {paths.config_file()}")
+    _say(f"state dir:   {paths.state_dir()}")
+    _say(f"log dir:     {paths.log_dir()}")
+    _say(f"keyring:     {secrets.describe_backend()}")
     names = cfg.profile_names()
     listing = ", ".join(names) if names else "none (run `callwatch login`)"
-    print(f"profiles:    {listing}" + (f" (default: {cfg.default_profile})"
+    _say(f"profiles:    {listing}" + (f" (default: {cfg.default_profile})"
                                        if cfg.default_profile else ""))
     return EXIT_OK
 

@@ -54,6 +54,9 @@ def add_connection_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--brand", help="itnio | onbuka | laaffic (env CALLWATCH_BRAND)")
     g.add_argument("--base-url", help="scheme://host[:port]; the path follows the brand "
                                       "(env CALLWATCH_BASE_URL)")
+    g.add_argument("--allow-insecure-http", action="store_true",
+                   help="accept plain http:// to a host other than this machine (the API "
+                        "key and signatures then travel unencrypted; warned on every start)")
     g.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
 
@@ -61,6 +64,15 @@ def print_error(message: str) -> None:
     from callwatch.cli.output import sanitize
 
     print(f"callwatch: {sanitize(message)}", file=sys.stderr)
+
+
+def print_traceback(exc: BaseException) -> None:
+    """``--debug``: the traceback on stderr, made terminal-safe (it quotes foreign text)."""
+    import traceback
+
+    from callwatch.textsafe import sanitize_lines
+
+    sys.stderr.write(sanitize_lines("".join(traceback.format_exception(exc))))
 
 
 T = TypeVar("T")
@@ -72,7 +84,7 @@ def guarded(debug: bool, fn: Callable[[], int]) -> int:
         return fn()
     except CallwatchError as exc:
         if debug:
-            raise
+            print_traceback(exc)
         print_error(exc.message)
         return exit_code_for(exc)
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ from callwatch.cli.common import (
     add_connection_args,
     exit_code_for,
     print_error,
+    print_traceback,
 )
 from callwatch.errors import CallwatchError
 
@@ -63,7 +64,7 @@ def run(name: str, argv: Sequence[str]) -> int:
             app = _build_app(args, ids)
     except CallwatchError as exc:
         if args.debug:
-            raise
+            print_traceback(exc)
         print_error(exc.message)
         return exit_code_for(exc)
     code = app.run()
@@ -103,7 +104,8 @@ def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
                             initial=ids, persist=False)
     from callwatch.store.resolve import DEFAULT_INTERVAL  # keyring: not for the demo
 
-    conn, client = _connect(args.profile, args.brand, args.base_url)
+    allow_http: bool = args.allow_insecure_http
+    conn, client = _connect(args.profile, args.brand, args.base_url, allow_http)
     # e.g. "secret read from a plaintext file": shown as a toast on every start.
     settings.warnings = (*settings.warnings, *conn.warnings)
     interval = args.interval or conn.interval or DEFAULT_INTERVAL
@@ -114,7 +116,7 @@ def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
         from callwatch.store.resolve import resolve_connection_async
 
         # The keyring is read in a worker thread; the client is made in the running loop.
-        c = await resolve_connection_async(profile)
+        c = await resolve_connection_async(profile, allow_insecure_http=allow_http)
         return ApiClient(c.credentials, c.brand, c.base_url), _label(c)
 
     return CallwatchApp(monitor, account=_label(conn), profile=conn.profile,
@@ -126,12 +128,13 @@ def _label(conn: Connection) -> str:
     return f"{conn.profile or 'env'} · {conn.brand.value}"
 
 
-def _connect(profile: str | None, brand: str | None, base_url: str | None
-             ) -> tuple[Connection, ApiClient]:
+def _connect(profile: str | None, brand: str | None, base_url: str | None,
+             allow_insecure_http: bool) -> tuple[Connection, ApiClient]:
     from callwatch.api.client import ApiClient
     from callwatch.store.resolve import resolve_connection
 
-    conn = resolve_connection(profile, brand, base_url)
+    conn = resolve_connection(profile, brand, base_url,
+                              allow_insecure_http=allow_insecure_http)
     client = ApiClient(conn.credentials, conn.brand, conn.base_url)
     return conn, client
 

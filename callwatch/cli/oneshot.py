@@ -161,7 +161,11 @@ def run(name: str, argv: Sequence[str]) -> int:
 
 
 def _connect(args: argparse.Namespace) -> Connection:
-    return resolve_connection(args.profile, args.brand, args.base_url)
+    conn = resolve_connection(args.profile, args.brand, args.base_url,
+                              allow_insecure_http=args.allow_insecure_http)
+    for warning in conn.warnings:  # e.g. plain http, a plaintext secret file
+        print_error(warning)
+    return conn
 
 
 def _dump_json(value: object) -> None:

@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+from callwatch.store.paths import private_dir
+
 
 def _fsync_dir(directory: Path) -> None:
     try:
@@ -29,7 +31,7 @@ def atomic_write_bytes(path: Path | str, data: bytes, *, mode: int = 0o600) -> N
     """
     target = Path(path)
     directory = target.parent
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     tmp = directory / f".{target.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:

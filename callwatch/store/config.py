@@ -45,6 +45,8 @@ class Profile:
     # Where `login` put the secret: "keyring", "command" (secret_command) or "file".
     secret_store: str = "keyring"
     secret_command: str | None = None
+    # Plain http to a remote host accepted (login --allow-insecure-http): see api/policy.
+    allow_insecure_http: bool = False
 
     def to_table(self) -> dict[str, object]:
         table: dict[str, object] = {"brand": self.brand}
@@ -53,6 +55,8 @@ class Profile:
             if value is not None:
                 table[key] = value
         table["secret_store"] = self.secret_store
+        if self.allow_insecure_http:
+            table["allow_insecure_http"] = True
         return table
 
 
@@ -148,6 +152,7 @@ def _parse_profile(name: str, raw: object, where: str, warnings: list[str]) -> P
         interval=interval,
         secret_store=store,
         secret_command=command,
+        allow_insecure_http=_typed(raw, "allow_insecure_http", bool, place, warnings) is True,
     )
 
 
@@ -212,7 +217,7 @@ def load_config(path: Path | None = None) -> Config:
 
 def save_config(config: Config, path: Path | None = None) -> Path:
     path = path or config.path or paths.config_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    paths.private_dir(path.parent)
     atomic_write_text(path, tomlw.dumps(config.to_doc()), mode=0o600)
     return path
 

@@ -29,3 +29,23 @@ def log_dir() -> Path:
 
 def config_file() -> Path:
     return config_dir() / "config.toml"
+
+
+def private_dir(path: Path) -> Path:
+    """Make ``path`` (and any missing parents) with mode 0700; return it.
+
+    Directories we create are 0700 whatever the umask (they hold profiles, watch lists,
+    exports, logs). An existing directory is left as the user set it: never loosened.
+    """
+    missing: list[Path] = []
+    current = path
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # made meanwhile by another process: theirs to set
+        os.chmod(directory, 0o700)
+    return path

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from callwatch.api.brands import DEFAULT_BRAND, Brand, normalize_base_url
 from callwatch.api.client import Credentials, mask_key
+from callwatch.api.policy import check_transport
 from callwatch.api.signing import Secret
 from callwatch.errors import ConfigError, CredentialsError
 from callwatch.store import secrets
@@ -127,6 +128,7 @@ def resolve_connection(
     api_key: str | None = None,
     config: Config | None = None,
     keyring_timeout: float | None = None,
+    allow_insecure_http: bool = False,
 ) -> Connection:
     """Find brand, URL and credentials for ``profile`` (or the default); see module doc.
 
@@ -150,8 +152,13 @@ def resolve_connection(
         if prof is not None and not (brand or envs.brand):
             raise ConfigError(f"profile {prof.name!r} in {cfg.path}: {exc.message}") from None
         raise
-    url = (base_url or envs.base_url or (prof.base_url if prof else None)
-           or resolved_brand.default_base_url)
+    url = normalize_base_url(base_url or envs.base_url or (prof.base_url if prof else None)
+                             or resolved_brand.default_base_url)
+    # Before any secret is read or any connection made.
+    insecure = check_transport(url, allow_insecure_http
+                               or bool(prof and prof.allow_insecure_http))
+    if insecure:
+        warnings.append(insecure)
 
     if env_secret:
         key = key or (prof.api_key if prof else None)
@@ -182,7 +189,7 @@ def resolve_connection(
     return Connection(
         profile=requested or (prof.name if prof else None),
         brand=resolved_brand,
-        base_url=normalize_base_url(url),
+        base_url=url,
         credentials=Credentials(key, secret),
         secret_source=source,
         interval=prof.interval if prof and prof.interval else DEFAULT_INTERVAL,
@@ -199,8 +206,10 @@ async def resolve_connection_async(
     api_key: str | None = None,
     config: Config | None = None,
     keyring_timeout: float | None = None,
+    allow_insecure_http: bool = False,
 ) -> Connection:
     """:func:`resolve_connection` in a worker thread (keyring and commands block)."""
     return await asyncio.to_thread(
         lambda: resolve_connection(profile, brand, base_url, env=env, api_key=api_key,
-                                   config=config, keyring_timeout=keyring_timeout))
+                                   config=config, keyring_timeout=keyring_timeout,
+                                   allow_insecure_http=allow_insecure_http))

@@ -213,11 +213,13 @@ def run_secret_command(command: str, profile: str, timeout: float = COMMAND_TIME
     except OSError as exc:
         raise CredentialsError(f"{where}: cannot run {argv[0]}: {exc.strerror}") from None
     secret = Secret(proc.stdout.decode("utf-8", "replace").strip())
-    proc.stdout = b""  # the plain bytes must not linger in a local (crash screens)
+    # Neither stream is ever shown: password helpers print tokens on stderr too, and
+    # the plain bytes must not linger in a local (crash screens print locals).
+    proc.stdout = proc.stderr = b""
     if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        hint = f": {err[-1][:200]}" if err else ""
-        raise CredentialsError(f"{where} failed with exit code {proc.returncode}{hint}")
+        raise CredentialsError(
+            f"{where} exited with status {proc.returncode} (its output is not shown: it "
+            "may contain the secret); run it yourself to see why")
     if not secret:
         raise CredentialsError(f"{where} printed nothing on stdout")
     return secret
@@ -239,7 +241,7 @@ def write_secret_file(profile: str, secret: Secret) -> Path:
     from callwatch.store.atomic import atomic_write_text
 
     path = secret_file(profile)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    paths.private_dir(path.parent)
     os.chmod(path.parent, 0o700)
     atomic_write_text(path, secret.reveal() + "\n", mode=0o600)
     os.chmod(path, 0o600)

@@ -19,7 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from callwatch.api.client import ApiClient
 from callwatch.monitor import Monitor, Problem, Update
-from callwatch.textsafe import sanitize
+from callwatch.textsafe import sanitize, sanitize_lines
 from callwatch.tui.main import MAIN_BINDINGS, MainScreen
 from callwatch.tui.persist import UiSettings, UiState, load_ui_state, save_ui_state
 from callwatch.tui.table import JobTable
@@ -93,7 +93,7 @@ class CallwatchApp(App[int]):
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick, name="status-clock")
         for warning in (*self.settings.warnings, *self.ui_state.warnings):
-            self.notify(warning, title="Settings", severity="warning", markup=False,
+            self.notify(sanitize_lines(warning), title="Settings", severity="warning", markup=False,
                         timeout=15)
 
     def start_polling(self) -> None:
@@ -350,7 +350,8 @@ class CallwatchApp(App[int]):
             client, account = await self.connector(profile)
         except Exception as exc:  # noqa: BLE001 - any failure is a toast, never a crash
             message = getattr(exc, "message", type(exc).__name__)
-            self.notify(f"Cannot switch to {profile}: {message}", severity="error",
+            self.notify(f"Cannot switch to {profile}: {sanitize_lines(message)}",
+                        severity="error",
                         markup=False)
             return
         self.save_state()

@@ -13,6 +13,7 @@ from typing import Any
 
 from callwatch.monitor import TaskView
 from callwatch.store.paths import state_dir
+from callwatch.textsafe import sanitize
 from callwatch.tui.format import look
 from callwatch.tui.persist import write_atomic
 
@@ -37,6 +38,33 @@ def row(view: TaskView) -> dict[str, Any]:
     }
 
 
+# Spreadsheets run a cell starting with these as a formula (a leading TAB or CR is
+# skipped by some before they look): such a cell gets a leading ' as they expect.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell: text made terminal-safe (``cat`` of the file is safe) and never a
+    formula; numbers stay numbers."""
+    if not isinstance(value, str):
+        return value
+    clean = sanitize(value)
+    if value.startswith(_FORMULA_START) or value.lstrip().startswith(_FORMULA_START):
+        return "'" + clean
+    return clean
+
+
+def clean_json(value: Any) -> Any:
+    """Every string in an export document made terminal-safe, numbers untouched."""
+    if isinstance(value, str):
+        return sanitize(value)
+    if isinstance(value, dict):
+        return {k: clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_json(v) for v in value]
+    return value
+
+
 def export_views(views: Sequence[TaskView], profile: str | None,
                  now: datetime | None = None) -> tuple[Path, Path]:
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
@@ -47,13 +75,11 @@ def export_views(views: Sequence[TaskView], profile: str | None,
     writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
     writer.writeheader()
     for r in rows:
-        # A cell starting with = + - @ is a formula in spreadsheets: quote it away.
-        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v)
-                         for k, v in r.items()})
+        writer.writerow({k: csv_cell(v) for k, v in r.items()})
     csv_path, json_path = base.with_suffix(".csv"), base.with_suffix(".json")
     write_atomic(csv_path, buf.getvalue())
     details = [{**r, "detail": v.job.to_api_dict() if v.job else None}
                for r, v in zip(rows, views, strict=True)]
-    write_atomic(json_path, json.dumps({"profile": profile, "exported": stamp,
-                                        "tasks": details}, indent=2, ensure_ascii=False) + "\n")
+    doc = clean_json({"profile": profile, "exported": stamp, "tasks": details})
+    write_atomic(json_path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return csv_path, json_path

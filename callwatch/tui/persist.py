@@ -61,7 +61,7 @@ def save_ui_state(profile: str | None, state: UiState) -> Path:
 def write_atomic(path: Path, text: str) -> None:
     from callwatch.store.atomic import atomic_write_text
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    paths.private_dir(path.parent)
     atomic_write_text(path, text)
 
 
