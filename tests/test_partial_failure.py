@@ -1,0 +1,172 @@
+"""Every task stands alone: scripted per-task faults over the real simulator (uvicorn on
+loopback) hold back only their own tasks, and hostile list counts size no work."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from callwatch.api.client import RetryPolicy, Timeouts
+from callwatch.api.models import JobState
+from callwatch.monitor import Monitor, Update
+from callwatch.monitor.listing import MAX_DISCOVERY_PAGES
+from callwatch.sim.app import SimState
+from callwatch.sim.faults import Fault
+from callwatch.sim.model import CALLING
+from callwatch.sim.remote import set_list_lie, set_task_fault
+from callwatch.sim.server import serve_in_thread
+from callwatch.tui.app import CallwatchApp
+from callwatch.tui.persist import UiSettings
+from tests.conftest import make_client, make_state
+
+FAULTS = {"hang": "timeout", "http_502": "HTTP 502", "truncated": "bad reply",
+          "wrong_shape": "bad reply"}
+
+
+def _client(base_url: str) -> object:
+    # A hung request ends at its 2 s deadline; other faults are retried once.
+    return make_client(base_url, timeouts=Timeouts(connect=1, read=1.5, write=1, pool=1),
+                       retry=RetryPolicy(attempts=2, base_delay=0.05, max_delay=0.1,
+                                         deadline=2.0))
+
+
+def _calling_ids(state: SimState, count: int) -> list[int]:
+    now = state.clock.now()
+    ids = [j for j, job in state.jobs.items() if job.status_at(now) == CALLING][:count]
+    assert len(ids) == count
+    return ids
+
+
+async def _until(check: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_failing_tasks_hold_back_only_themselves() -> None:
+    # ~1,000 tasks in the account, 7 watched: after the first cycle (a list, to learn
+    # the account's size) details are cheaper than the list's 10 pages.
+    state = make_state(1000)
+    with serve_in_thread(state) as sim:
+        ids = _calling_ids(state, 7)
+        bad, healthy = ids[:4], ids[4:]
+        for jid, kind in zip(bad, FAULTS, strict=False):
+            set_task_fault(sim.base_url, jid, kind)
+        client = _client(sim.base_url)
+        mon = Monitor(client, interval=1.0)  # type: ignore[arg-type]
+        mon.watch(ids)
+        updates: list[Update] = []
+        started = time.monotonic()
+        task = asyncio.create_task(mon.run(updates.append))
+        # Healthy rows have values at once, while one request hangs.
+        await _until(lambda: all(mon.view(j).job is not None for j in healthy), 1.5)
+        # Each failing row says its own problem, the hung one within its deadline.
+        await _until(lambda: all(mon.view(j).issue is not None for j in bad), 4.0)
+        for jid, kind in zip(bad, FAULTS, strict=False):
+            issue = mon.view(jid).issue
+            assert issue is not None and issue.word == FAULTS[kind], (kind, issue)
+            assert issue.tries >= 1
+        assert {p.kind for p in mon.problems} == {"tasks"}  # not an account problem
+        assert "4 tasks failing" in mon.problems[0].message
+        # Healthy tasks keep their interval meanwhile (one detail each a second), while
+        # one request hangs.
+        confirmed = {j: mon.confirmed_at(j) for j in healthy}
+        healthy_before = state.stats["requests"]
+        await asyncio.sleep(3.0)
+        assert all(mon.confirmed_at(j) > confirmed[j] for j in healthy)  # type: ignore[operator]
+        assert time.monotonic() - started < 10
+        per_second = (state.stats["requests"] - healthy_before) / 3.0
+        assert per_second <= len(ids) + 1  # failing tasks back off; nothing is a storm
+        # The hung task was never asked again while its request was out.
+        assert state.stats["task_fault_hang"] <= 3
+        assert all(mon.confirmed_at(j) is not None for j in healthy)
+        assert all(mon.view(j).issue is None for j in healthy)
+        # Faults cleared: each recovers on its first good answer (r lifts backoffs).
+        for jid in bad:
+            set_task_fault(sim.base_url, jid, "none")
+        mon.refresh_now()
+        await _until(lambda: all(mon.view(j).issue is None and mon.view(j).job is not None
+                                 for j in bad), 5.0)
+        assert mon.failing == 0 and not mon.problems
+        mon.stop()
+        await asyncio.wait_for(task, 3)
+        await client.aclose()  # type: ignore[attr-defined]
+
+
+async def test_not_found_is_a_row_word_and_never_retried() -> None:
+    state = make_state(1000)
+    with serve_in_thread(state) as sim:
+        jid = _calling_ids(state, 1)[0]
+        set_task_fault(sim.base_url, jid, "not_found")
+        client = _client(sim.base_url)
+        mon = Monitor(client, interval=1.0)  # type: ignore[arg-type]
+        mon.watch([jid])
+        await mon.run_cycle()
+        view = mon.view(jid)
+        assert view is not None and view.missing and view.issue and view.issue.word == "not found"
+        before = state.stats["requests"]
+        await mon.run_cycle()
+        assert state.stats["requests"] == before  # nothing asked for a missing task
+        await client.aclose()  # type: ignore[attr-defined]
+
+
+async def test_a_list_claiming_a_billion_pages_costs_a_handful_of_requests() -> None:
+    state = make_state(400)
+    with serve_in_thread(state) as sim:
+        set_list_lie(sim.base_url, pages=1_000_000_000, records_per_page=3)
+        client = _client(sim.base_url)
+        mon = Monitor(client, interval=1.0, all_active=True)  # type: ignore[arg-type]
+        for _ in range(3):
+            r = await mon.run_cycle()
+            assert r.requests <= 2, r  # page 1 is short: the list ends there
+        assert len(mon.watched) <= 3
+        # Full pages for ever: the pass stops at its cap and says so.
+        set_list_lie(sim.base_url, pages=1_000_000_000, records_per_page=100)
+        r = await mon.run_cycle()
+        assert r.requests <= MAX_DISCOVERY_PAGES + 5
+        assert "list_cap" in {p.kind for p in r.problems}
+        await client.aclose()  # type: ignore[attr-defined]
+
+
+async def test_tui_rows_say_their_own_problem_and_stale_rows_are_marked() -> None:
+    state = make_state(1000)
+    with serve_in_thread(state) as sim:
+        ids = _calling_ids(state, 5)
+        set_task_fault(sim.base_url, ids[0], "hang")
+        set_task_fault(sim.base_url, ids[1], "http_502")
+        client = _client(sim.base_url)
+        mon = Monitor(client, interval=1.0)  # type: ignore[arg-type]
+        app = CallwatchApp(mon, account="partial · itnio", settings=UiSettings(),
+                           initial=ids, persist=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            table = app.main.table
+
+            def state_cell(jid: int) -> str:
+                return table.cell_text(jid, "state").plain
+
+            async def until(check: object, timeout: float) -> None:
+                deadline = time.monotonic() + timeout
+                while not check():  # type: ignore[operator]
+                    assert time.monotonic() < deadline
+                    await pilot.pause(0.05)
+
+            await until(lambda: all(jid in table.views and table.views[jid].job is not None
+                                    for jid in ids[2:]), 2.0)
+            await until(lambda: "HTTP 502" in state_cell(ids[1]), 3.0)
+            await until(lambda: "timeout" in state_cell(ids[0]), 4.0)
+            assert state_cell(ids[0]) == "⚠ timeout"
+            assert "2 failing" in app.main.status.build().plain
+            assert "2 tasks failing" in str(app.main.banner.render())
+            assert JobState.CALLING.label in state_cell(ids[2])
+            # The API goes away: every row with values is marked stale, in words too.
+            state.faults.script([], then=Fault.DROP)
+            await until(lambda: mon.unreachable, 5.0)
+            app.main.tick()
+            await pilot.pause()
+            assert table.cell_text(ids[2], "eta").plain.startswith("⌛")
+            pressed = time.monotonic()
+            await pilot.press("q")
+        assert time.monotonic() - pressed < 1.5
+        assert app.return_code == 0
+        await client.aclose()
