@@ -170,3 +170,39 @@ async def test_tui_rows_say_their_own_problem_and_stale_rows_are_marked() -> Non
         assert time.monotonic() - pressed < 1.5
         assert app.return_code == 0
         await client.aclose()
+
+
+def test_list_command_ends_at_once_against_a_billion_page_claim() -> None:
+    from callwatch.sim.remote import control
+    from tests.test_oneshot_support import run_cli, sim_env
+
+    state = make_state(40)
+    with serve_in_thread(state) as sim:
+        set_list_lie(sim.base_url, pages=1_000_000_000, records_per_page=3)
+        started = time.monotonic()
+        ran = run_cli(["list", "--json"], sim_env(sim.base_url))
+        assert ran.code == 0, ran.err
+        assert len(ran.json()) == 3
+        assert time.monotonic() - started < 20
+        served = control(sim.base_url, "stats")
+        assert served["requests"] <= 3, served  # one short page, and that is the end
+
+
+async def test_quits_at_random_moments_of_a_1s_cycle_exit_cleanly() -> None:
+    """q pressed at random moments of a 1 s cycle (answers landing while the screens
+    go away): always exit 0, never an exception. CALLWATCH_QUITS=200 for the long run."""
+    import os
+    import random
+
+    from callwatch.sim.server import demo_client
+    from tests.test_tui_support import frozen_state
+
+    rng = random.Random(11)
+    for _ in range(int(os.environ.get("CALLWATCH_QUITS", "10"))):
+        mon = Monitor(demo_client(frozen_state(200)), interval=1.0)
+        mon.watch(range(5000600, 5000800))
+        app = CallwatchApp(mon, account="quit · itnio", settings=UiSettings(), persist=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause(rng.uniform(0.0, 1.2))
+            await pilot.press("q")
+        assert app.return_code == 0

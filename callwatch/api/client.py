@@ -46,6 +46,7 @@ from callwatch.errors import (
 )
 
 MAX_PAGE_SIZE = 100
+MAX_LIST_PAGES = 1000  # one list run reads at most 100,000 records
 # A Date header further off than this is a broken header, not a skewed clock
 # (the AWS SDKs once "corrected" by 47 years).
 _MAX_PLAUSIBLE_SKEW = 7 * 24 * 3600.0
@@ -140,6 +141,7 @@ class ApiClient:
             follow_redirects=False,
         )
         self.clock_offset = 0.0  # server time minus local time, learnt from -16
+        self.list_capped = False  # the last iter_query stopped at its page cap
         self.requests_sent = 0
 
     @property
@@ -186,14 +188,21 @@ class ApiClient:
         states: Sequence[JobState] | None = None,
         search: str | None = None,
         size: int = MAX_PAGE_SIZE,
+        max_pages: int = MAX_LIST_PAGES,
     ) -> AsyncIterator[Job]:
-        """Every record of every page, in server order."""
+        """Every record of every page, in server order, bounded whatever the server
+        claims: it ends at the first short or empty page, and after ``max_pages`` pages
+        (then ``list_capped`` is True)."""
+        self.list_capped = False
         page_no = 1
         while True:
             page = await self.query(window, states, page_no, size, search)
-            for job in page.records:
+            for job in page.records[:size]:
                 yield job
-            if not page.records or page_no >= page.pages:
+            if len(page.records) < size or page_no >= page.pages:
+                return
+            if page_no >= max_pages:
+                self.list_capped = True
                 return
             page_no += 1
 

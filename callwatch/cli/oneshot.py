@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from callwatch.api.client import TimeWindow
+from callwatch.api.client import MAX_LIST_PAGES, TimeWindow
 from callwatch.api.models import ACTIVE_STATES, FINISHED_STATES, Job, JobState
 from callwatch.cli.common import (
     EXIT_CODES_HELP,
@@ -236,7 +236,11 @@ def cmd_list(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_USAGE
     deadline = request_timeout(args.request_timeout)
     conn = _connect(args)
-    jobs = asyncio.run(_list(conn, TimeWindow(start, end), states, args.search, deadline))
+    jobs, capped = asyncio.run(_list(conn, TimeWindow(start, end), states, args.search,
+                                     deadline))
+    if capped:
+        print_error(f"the API claims more than {MAX_LIST_PAGES} pages: showing the first "
+                    f"{len(jobs)} tasks (narrow --since/--until or --state)")
     if args.json:
         _dump_json([job_entry(j) for j in jobs])
     elif jobs:
@@ -258,9 +262,10 @@ def _states(values: Sequence[str]) -> list[JobState] | None:
 
 
 async def _list(conn: Connection, window: TimeWindow, states: list[JobState] | None,
-                search: str | None, deadline: float) -> list[Job]:
+                search: str | None, deadline: float) -> tuple[list[Job], bool]:
     async with make_client(conn, deadline) as client:
-        return [job async for job in client.iter_query(window, states, search or None)]
+        jobs = [job async for job in client.iter_query(window, states, search or None)]
+        return jobs, client.list_capped
 
 
 # --- wait -----------------------------------------------------------------------------

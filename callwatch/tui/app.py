@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import suppress
@@ -92,6 +93,13 @@ class CallwatchApp(App[int]):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick, name="status-clock")
+        # SIGTERM (a service manager, kill) and SIGHUP (the SSH session dropped) quit
+        # like q: the watch list saved, the terminal restored (alternate screen left,
+        # cursor shown). Without this the process died with the terminal still raw.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self._on_signal)
         for warning in (*self.settings.warnings, *self.ui_state.warnings):
             self.notify(sanitize_lines(warning), title="Settings", severity="warning", markup=False,
                         timeout=15)
@@ -115,6 +123,9 @@ class CallwatchApp(App[int]):
             if isinstance(screen, MainScreen):
                 return screen
         raise LookupError("main screen not mounted")
+
+    def _on_signal(self) -> None:
+        self.call_next(self.action_quit_app)
 
     def _tick(self) -> None:
         self.main.tick()

@@ -1,0 +1,61 @@
+"""SIGTERM and SIGHUP quit like q in a real terminal: exit 0, the terminal restored."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import tmux_cmd
+
+pytestmark = pytest.mark.e2e
+
+
+def _tmux(tmux: list[str], *args: str) -> str:
+    return subprocess.run([*tmux, *args], capture_output=True, text=True, check=True).stdout
+
+
+def _wait(tmux: list[str], session: str, pattern: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = _tmux(tmux, "capture-pane", "-p", "-t", session)
+        if re.search(pattern, screen):
+            return screen
+        time.sleep(0.1)
+    raise AssertionError(f"{pattern!r} not on screen:\n{screen}")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["TERM", "HUP"])
+def test_signal_quits_cleanly_and_restores_the_terminal(sig: signal.Signals,
+                                                        tmp_path: Path) -> None:
+    tmux = tmux_cmd()
+    session = f"cw-sig-{os.getpid()}"
+    env = {**os.environ, "TERM": "xterm-256color", "PS1": "$ ",
+           "CALLWATCH_STATE_DIR": str(tmp_path / "state"),
+           "CALLWATCH_CONFIG_DIR": str(tmp_path / "config")}
+    subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", "sh"],
+                   check=True, env=env)
+    try:
+        _tmux(tmux, "send-keys", "-t", session, "-l",
+              f"{sys.executable} -m callwatch --demo --interval 1; echo __EXIT__$?")
+        _tmux(tmux, "send-keys", "-t", session, "Enter")
+        _wait(tmux, session, r"june-promo")
+        assert _tmux(tmux, "display", "-p", "-t", session, "#{alternate_on}").strip() == "1"
+        shell = int(_tmux(tmux, "display", "-p", "-t", session, "#{pane_pid}").strip())
+        child = int(subprocess.run(["pgrep", "-P", str(shell)], capture_output=True,
+                                   text=True, check=True).stdout.split()[0])
+        os.kill(child, sig)
+        screen = _wait(tmux, session, r"__EXIT__\d+", timeout=10)
+        assert "__EXIT__0" in screen, screen
+        assert "Traceback" not in screen
+        flags = _tmux(tmux, "display", "-p", "-t", session, "#{alternate_on} #{cursor_flag}")
+        assert flags.split() == ["0", "1"], flags  # main screen, cursor shown
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
