@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from callwatch.api.client import RetryPolicy, Timeouts
+from callwatch.api.client import ApiClient, RetryPolicy, Timeouts
 from callwatch.api.models import JobState
-from callwatch.monitor import Monitor, Update
+from callwatch.monitor import Monitor, TaskView, Update
 from callwatch.monitor.listing import MAX_DISCOVERY_PAGES
 from callwatch.sim.app import SimState
 from callwatch.sim.faults import Fault
@@ -23,7 +23,13 @@ FAULTS = {"hang": "timeout", "http_502": "HTTP 502", "truncated": "bad reply",
           "wrong_shape": "bad reply"}
 
 
-def _client(base_url: str) -> object:
+def _view(mon: Monitor, job_id: int) -> TaskView:
+    view = mon.view(job_id)
+    assert view is not None
+    return view
+
+
+def _client(base_url: str) -> ApiClient:
     # A hung request ends at its 2 s deadline; other faults are retried once.
     return make_client(base_url, timeouts=Timeouts(connect=1, read=1.5, write=1, pool=1),
                        retry=RetryPolicy(attempts=2, base_delay=0.05, max_delay=0.1,
@@ -54,17 +60,17 @@ async def test_failing_tasks_hold_back_only_themselves() -> None:
         for jid, kind in zip(bad, FAULTS, strict=False):
             set_task_fault(sim.base_url, jid, kind)
         client = _client(sim.base_url)
-        mon = Monitor(client, interval=1.0)  # type: ignore[arg-type]
+        mon = Monitor(client, interval=1.0)
         mon.watch(ids)
         updates: list[Update] = []
         started = time.monotonic()
         task = asyncio.create_task(mon.run(updates.append))
         # Healthy rows have values at once, while one request hangs.
-        await _until(lambda: all(mon.view(j).job is not None for j in healthy), 1.5)
+        await _until(lambda: all(_view(mon, j).job is not None for j in healthy), 1.5)
         # Each failing row says its own problem, the hung one within its deadline.
-        await _until(lambda: all(mon.view(j).issue is not None for j in bad), 4.0)
+        await _until(lambda: all(_view(mon, j).issue is not None for j in bad), 4.0)
         for jid, kind in zip(bad, FAULTS, strict=False):
-            issue = mon.view(jid).issue
+            issue = _view(mon, jid).issue
             assert issue is not None and issue.word == FAULTS[kind], (kind, issue)
             assert issue.tries >= 1
         assert {p.kind for p in mon.problems} == {"tasks"}  # not an account problem
@@ -81,17 +87,17 @@ async def test_failing_tasks_hold_back_only_themselves() -> None:
         # The hung task was never asked again while its request was out.
         assert state.stats["task_fault_hang"] <= 3
         assert all(mon.confirmed_at(j) is not None for j in healthy)
-        assert all(mon.view(j).issue is None for j in healthy)
+        assert all(_view(mon, j).issue is None for j in healthy)
         # Faults cleared: each recovers on its first good answer (r lifts backoffs).
         for jid in bad:
             set_task_fault(sim.base_url, jid, "none")
         mon.refresh_now()
-        await _until(lambda: all(mon.view(j).issue is None and mon.view(j).job is not None
+        await _until(lambda: all(_view(mon, j).issue is None and _view(mon, j).job is not None
                                  for j in bad), 5.0)
         assert mon.failing == 0 and not mon.problems
         mon.stop()
         await asyncio.wait_for(task, 3)
-        await client.aclose()  # type: ignore[attr-defined]
+        await client.aclose()
 
 
 async def test_not_found_is_a_row_word_and_never_retried() -> None:
@@ -100,15 +106,15 @@ async def test_not_found_is_a_row_word_and_never_retried() -> None:
         jid = _calling_ids(state, 1)[0]
         set_task_fault(sim.base_url, jid, "not_found")
         client = _client(sim.base_url)
-        mon = Monitor(client, interval=1.0)  # type: ignore[arg-type]
+        mon = Monitor(client, interval=1.0)
         mon.watch([jid])
         await mon.run_cycle()
-        view = mon.view(jid)
+        view = _view(mon, jid)
         assert view is not None and view.missing and view.issue and view.issue.word == "not found"
         before = state.stats["requests"]
         await mon.run_cycle()
         assert state.stats["requests"] == before  # nothing asked for a missing task
-        await client.aclose()  # type: ignore[attr-defined]
+        await client.aclose()
 
 
 async def test_a_list_claiming_a_billion_pages_costs_a_handful_of_requests() -> None:
@@ -116,7 +122,7 @@ async def test_a_list_claiming_a_billion_pages_costs_a_handful_of_requests() -> 
     with serve_in_thread(state) as sim:
         set_list_lie(sim.base_url, pages=1_000_000_000, records_per_page=3)
         client = _client(sim.base_url)
-        mon = Monitor(client, interval=1.0, all_active=True)  # type: ignore[arg-type]
+        mon = Monitor(client, interval=1.0, all_active=True)
         for _ in range(3):
             r = await mon.run_cycle()
             assert r.requests <= 2, r  # page 1 is short: the list ends there
@@ -126,7 +132,7 @@ async def test_a_list_claiming_a_billion_pages_costs_a_handful_of_requests() -> 
         r = await mon.run_cycle()
         assert r.requests <= MAX_DISCOVERY_PAGES + 5
         assert "list_cap" in {p.kind for p in r.problems}
-        await client.aclose()  # type: ignore[attr-defined]
+        await client.aclose()
 
 
 async def test_tui_rows_say_their_own_problem_and_stale_rows_are_marked() -> None:
@@ -136,7 +142,7 @@ async def test_tui_rows_say_their_own_problem_and_stale_rows_are_marked() -> Non
         set_task_fault(sim.base_url, ids[0], "hang")
         set_task_fault(sim.base_url, ids[1], "http_502")
         client = _client(sim.base_url)
-        mon = Monitor(client, interval=1.0)  # type: ignore[arg-type]
+        mon = Monitor(client, interval=1.0)
         app = CallwatchApp(mon, account="partial · itnio", settings=UiSettings(),
                            initial=ids, persist=False)
         async with app.run_test(size=(120, 40)) as pilot:
