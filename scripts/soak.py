@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from callwatch.api.client import ApiClient, Credentials, RetryPolicy, Timeouts  # noqa: E402
 from callwatch.api.signing import Secret  # noqa: E402
-from callwatch.monitor import CycleResult, Monitor  # noqa: E402
+from callwatch.monitor import Monitor, Update  # noqa: E402
 from callwatch.monitor.history import HISTORY_POINTS  # noqa: E402
 from callwatch.sim.app import SimConfig, SimState  # noqa: E402
 from callwatch.sim.faults import PROFILES, Decision, Fault  # noqa: E402
@@ -44,21 +44,23 @@ from callwatch.sim.server import serve_in_thread  # noqa: E402
 KEY, SECRET = "soak-key", "soak-secret"
 
 # What the monitor must say while each fault class lasts.
+# A fault on every request fails the task list first: the list's problem ("list") is
+# the banner's; transport-level drops are the account's ("network").
 EXPECTED_KIND: dict[str, str] = {
-    Fault.HTTP_503.value: "server",
-    Fault.SLOW.value: "timeout",
+    Fault.HTTP_503.value: "list",
+    Fault.SLOW.value: "list",
     Fault.DROP.value: "network",
-    Fault.MALFORMED.value: "bad_response",
-    Fault.TRUNCATED.value: "bad_response",
+    Fault.MALFORMED.value: "list",
+    Fault.TRUNCATED.value: "list",
     Fault.RATE_LIMIT.value: "rate_limited",
-    Fault.INTERNAL.value: "server",
+    Fault.INTERNAL.value: "list",
     "skew": "clock_skew",  # the server's clock 900 s ahead (chaos does it by itself too)
 }
 # What the TUI's banner says for each problem kind (callwatch/monitor/problems.py).
 BANNER_TEXT: dict[str, str] = {
     "server": "Server error", "timeout": "Timeout", "network": "Network unreachable",
     "bad_response": "Malformed response", "rate_limited": "Rate limited",
-    "clock_skew": "Clock skew", "timestamp": "Timestamp expired",
+    "clock_skew": "Clock skew", "timestamp": "Timestamp expired", "list": "Task list failing",
 }
 SKEW_KINDS = ("clock_skew", "timestamp")
 SKEW_SECONDS = 900.0
@@ -271,7 +273,7 @@ class Recorder:
         self.report = report
         self.kinds: Counter[str] = Counter()
 
-    def cycle(self, result: CycleResult) -> set[str]:
+    def cycle(self, result: Update) -> set[str]:
         self.report.cycles += 1
         self.report.requests += result.requests
         kinds = {p.kind for p in result.problems}
@@ -343,19 +345,19 @@ async def soak_headless(cfg: SoakConfig, out: SoakReport, state: SimState,
 
 
 class CountingMonitor(Monitor):
-    """Numbers the cycles as they start (cycles never overlap)."""
+    """Numbers the cycles as they start."""
 
     started = 0
 
-    async def run_cycle(self) -> CycleResult:
+    async def _cycle(self) -> None:
         self.started += 1
-        return await super().run_cycle()
+        await super()._cycle()
 
 
 @dataclass
 class Seen:
     cycle: int  # start number
-    result: CycleResult
+    result: Update
     banner: str  # the banner widget's text ("" when hidden)
 
 
@@ -374,8 +376,9 @@ async def soak_tui(cfg: SoakConfig, out: SoakReport, state: SimState,
         CSS_PATH = str(Path(sys.modules[CallwatchApp.__module__].__file__ or "").parent
                        / "app.tcss")
 
-        async def _on_cycle(self, result: CycleResult) -> None:
-            await super()._on_cycle(result)
+        def _monitor_update(self, result: Update) -> None:
+            super()._monitor_update(result)
+            self.main.flush()  # the banner as of this update
             banner = self.main.banner
             seen.append(Seen(mon.started, result,
                              str(banner.render()) if banner.display else ""))
