@@ -84,8 +84,10 @@ async def test_failing_tasks_hold_back_only_themselves() -> None:
         assert time.monotonic() - started < 10
         per_second = (state.stats["requests"] - healthy_before) / 3.0
         assert per_second <= len(ids) + 1  # failing tasks back off; nothing is a storm
-        # The hung task was never asked again while its request was out.
-        assert state.stats["task_fault_hang"] <= 3
+        # The hung task was not asked again while its request was out: in ~6 s, at most
+        # 3 tries (2 s deadline each, then 1 s and 2 s of its own backoff), each at most
+        # 2 requests (the client's retry inside the deadline). Asked every cycle: ~12.
+        assert state.stats["task_fault_hang"] <= 6
         assert all(mon.confirmed_at(j) is not None for j in healthy)
         assert all(_view(mon, j).issue is None for j in healthy)
         # Faults cleared: each recovers on its first good answer (r lifts backoffs).

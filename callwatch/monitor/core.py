@@ -184,6 +184,7 @@ class Monitor:
         if self.blocked:
             self.blocked = False
             self._auth_suspect = True
+        self._list.retry_now()
         for task in self._tasks.values():
             task.retry_at = 0.0
             if task.view.missing:
@@ -273,6 +274,7 @@ class Monitor:
         """Plan and send one cycle's requests; never raises (failures become problems)."""
         cycle = self._account.cycle_start()
         client = self.client
+        sent = client.requests_sent
         try:
             if self._auth_suspect:
                 await self._probe()
@@ -288,7 +290,7 @@ class Monitor:
             self._account.raise_(internal_problem(exc))
             self.publish((), ok=False)
         if self.client is client:
-            self._account.cycle_end(cycle, self._interval)
+            self._account.cycle_end(cycle, self._interval, client.requests_sent > sent)
             self.cycles += 1
             self.publish(())  # the cycle's end may clear problems
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 LIST_CONCURRENCY = 4  # pages in flight at once
 MAX_DISCOVERY_PAGES = 200  # all-active: at most 20,000 tasks read per pass
 LIST_MARGIN = 2  # pages beyond what the watched tasks can need
-MAX_LIST_BACKOFF = 16  # x the interval, after repeated list failures
+MAX_LIST_BACKOFF = 4  # x the interval, after repeated list failures
 
 
 class ListPass:
@@ -37,6 +37,9 @@ class ListPass:
 
     def due(self, now: float) -> bool:
         return now >= self._retry_at
+
+    def retry_now(self) -> None:
+        self._retry_at = 0.0
 
     def reset(self) -> None:
         self.account_active = None
@@ -118,12 +121,13 @@ class ListPass:
 
     def _failed(self, error: CallwatchError) -> None:
         mon = self._mon
-        self._failures += 1
-        stretch = min(MAX_LIST_BACKOFF, 2 ** (self._failures - 1)) - 1
-        self._retry_at = mon.now() + 0.9 * stretch * mon.effective_interval
         if isinstance(error, ACCOUNT_ERRORS):
-            mon.account_error(error)
+            mon.account_error(error)  # the account's backoff governs
         else:
+            # The list's own failures (5xx, bad reply, timeout): it backs off on its own.
+            self._failures += 1
+            stretch = min(MAX_LIST_BACKOFF, 2 ** (self._failures - 1)) - 1
+            self._retry_at = mon.now() + 0.9 * stretch * mon.effective_interval
             mon.raise_problem(list_problem(error))
             mon.publish((), ok=False)
 

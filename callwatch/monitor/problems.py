@@ -119,12 +119,14 @@ class AccountProblems:
         self._cycle += 1
         return self._cycle
 
-    def cycle_end(self, cycle: int, interval: float) -> None:
-        """Kinds not raised again this cycle are gone; backoff grows or resets."""
-        if cycle != self._cycle:
+    def cycle_end(self, cycle: int, interval: float, asked: bool) -> None:
+        """Kinds not raised again this cycle are gone; backoff grows or resets. A cycle
+        that asked nothing (everything in flight or backing off) learnt nothing."""
+        if cycle != self._cycle or not asked:
             return
         for kind in list(self.kinds):
-            if kind not in self._seen:
+            # The list's problem lasts until a list page answers (it may be backing off).
+            if kind not in self._seen and kind != "list":
                 del self.kinds[kind]
         stretch = [BACKOFF_CAPS[k] for k in self._seen if k in BACKOFF_CAPS]
         self.backoff = min(max(stretch), self.backoff * 2) if stretch else 1.0
