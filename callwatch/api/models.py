@@ -186,8 +186,8 @@ _CONVERT = {
     "seconds": to_seconds,
 }
 _NAMES = [f.name for f in fields(Job) if f.name != "has_detail"]
-_FIELDS = [(f.name, f.metadata["api"], _CONVERT[f.metadata["kind"]]) for f in fields(Job)
-           if "api" in f.metadata]
+_BY_API = {f.metadata["api"]: (f.name, _CONVERT[f.metadata["kind"]]) for f in fields(Job)
+           if "api" in f.metadata}
 
 
 # job id -> (the raw list record, the Job parsed from it): an unchanged record
@@ -208,9 +208,13 @@ def parse_job(record: object, *, detail: bool = False, memo: RecordMemo | None =
         hit = memo.get(job_id)
         if hit is not None and hit[0] == record:
             return hit[1]
+    # Only the keys the record has (a list record has ~10 of the ~45 fields): the
+    # others keep their default, None.
     values: dict[str, Any] = {}
-    for name, api, conv in _FIELDS:
-        values[name] = conv(record.get(api))
+    for api, raw in record.items():
+        field_conv = _BY_API.get(api)
+        if field_conv is not None and raw is not None:
+            values[field_conv[0]] = field_conv[1](raw)
     # ``acd`` and ``status`` arrive as strings and numbers alike; the converters coped.
     job = Job(job_id=job_id, has_detail=detail, **values)
     if memo is not None:
