@@ -318,6 +318,8 @@ async def soak_headless(cfg: SoakConfig, out: SoakReport, state: SimState,
                 await start_burst(fault, state, base_url)
                 for _ in range(cfg.burst_cycles):
                     burst.cycles += 1
+                    # Backoffs lifted (as r does): a burst cycle must ask something.
+                    mon.refresh_now()
                     if burst.expected in await cycle():
                         burst.seen += 1
                 await end_burst(fault, state, base_url, cfg.faults)

@@ -164,6 +164,10 @@ class MainScreen(Screen[None]):
         confirmed = mon.confirmed_at(job_id)
         if confirmed is None or mon.paused:
             return None
+        view = mon.view(job_id)
+        if view is None or view.missing or (view.job is not None and view.job.state.finished
+                                            and view.issue is None):
+            return None  # final values: they do not age
         age = mon.now() - confirmed
         if mon.unreachable or age > 2 * mon.effective_interval + 2:
             return stale_mark(age)
