@@ -260,8 +260,8 @@ async def test_list_records_are_parsed_once_while_unchanged() -> None:
     mon = _monitor(state)
     mon.watch(state.jobs)
     await mon.run_cycle()
-    memo = dict(mon.client._records)
+    memo = dict(mon.memo)
     assert memo
     await mon.run_cycle()
-    same = [j for j, (_, job) in mon.client._records.items() if j in memo and memo[j][1] is job]
+    same = [j for j, (_, job) in mon.memo.items() if j in memo and memo[j][1] is job]
     assert same  # frozen-in-time records (waiting, suspended) are reused as the same Job

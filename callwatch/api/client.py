@@ -28,8 +28,8 @@ from callwatch.api.models import (
     JobState,
     Page,
     RecordMemo,
-    parse_detail,
-    parse_page,
+    parse_detail_data,
+    parse_page_data,
     unwrap,
 )
 from callwatch.api.signing import Secret, signed_headers
@@ -93,11 +93,18 @@ class TimeWindow:
         return cls(end - timedelta(days=days), end + timedelta(days=1))
 
 
-class _Transient(Exception):
-    """Internal: an attempt failed in a way worth retrying."""
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """One attempt, classified: ``data`` on success, else the error and what to do."""
 
-    def __init__(self, error: CallwatchError) -> None:
-        self.error = error
+    data: object = None
+    error: CallwatchError | None = None
+    retry: bool = False  # transient: worth another attempt
+    resign: bool = False  # the clock offset was corrected: send again at once
+
+
+def _retry(error: CallwatchError) -> _Outcome:
+    return _Outcome(error=error, retry=True)
 
 
 class ApiClient:
@@ -125,8 +132,6 @@ class ApiClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._sem = asyncio.Semaphore(max_concurrency)
-        # Unchanged list records are not parsed again (and yield the same Job object).
-        self._records: RecordMemo = {}
         # Pool larger than the cap: callers queue on the semaphore, never on the pool
         # (a pool wait raises PoolTimeout, encode/httpx#1171).
         limits = httpx.Limits(max_connections=max_concurrency + 2,
@@ -161,7 +166,7 @@ class ApiClient:
 
     async def detail(self, job_id: int) -> Job:
         path = f"{self.brand.voice_prefix}/group/call/detail/{int(job_id)}"
-        return parse_detail(await self._call("GET", path))
+        return parse_detail_data(await self._call("GET", path))
 
     async def query(
         self,
@@ -170,7 +175,10 @@ class ApiClient:
         page: int = 1,
         size: int = MAX_PAGE_SIZE,
         search: str | None = None,
+        memo: RecordMemo | None = None,
     ) -> Page:
+        """One page of the task list. ``memo``: the caller's parse cache (an unchanged
+        record is not parsed again and yields the same Job)."""
         params: dict[str, Any] = {
             "strTime": format_local_dt(window.start),
             "endTime": format_local_dt(window.end),
@@ -179,8 +187,8 @@ class ApiClient:
         if search:
             params["searchCondition"] = search
         body = {"current": int(page), "size": int(size), "params": params}
-        return parse_page(await self._call("POST", f"{self.brand.voice_prefix}/group/call/query",
-                                           body), self._records)
+        return parse_page_data(await self._call(
+            "POST", f"{self.brand.voice_prefix}/group/call/query", body), memo)
 
     async def iter_query(
         self,
@@ -207,49 +215,50 @@ class ApiClient:
             page_no += 1
 
     async def cancel(self, job_ids: Sequence[int]) -> None:
-        unwrap(await self._call("POST", f"{self.brand.voice_prefix}/group/call/cancel",
-                                {"taskIdList": [int(j) for j in job_ids]}))
+        await self._call("POST", f"{self.brand.voice_prefix}/group/call/cancel",
+                         {"taskIdList": [int(j) for j in job_ids]})
 
     async def suspend(self, job_ids: Sequence[int]) -> None:
-        unwrap(await self._call("POST", f"{self.brand.voice_prefix}/group/call/provisional",
-                                {"jobIdList": [int(j) for j in job_ids]}))
+        await self._call("POST", f"{self.brand.voice_prefix}/group/call/provisional",
+                         {"jobIdList": [int(j) for j in job_ids]})
 
     # --- transport -------------------------------------------------------------------
 
     async def _call(self, method: str, path: str, body: object = None) -> object:
-        """One API call with retries, returning the decoded JSON body."""
+        """One API call with retries: the envelope's ``data``, or a typed error.
+
+        One flat loop over classified attempts: transient faults are retried with
+        backoff and jitter, a corrected clock is re-signed once, the rest raise."""
         policy = self._retry
         loop = asyncio.get_running_loop()
         deadline = loop.time() + policy.deadline
         resigned = False
-        attempt = 0
+        failures = 0
         while True:
-            attempt += 1
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise self._deadline_error()
             try:
                 async with self._sem:
                     async with asyncio.timeout(remaining):
-                        return await self._attempt(method, path, body)
+                        outcome = await self._attempt(method, path, body)
             except TimeoutError:
                 raise self._deadline_error() from None
-            except _SkewCorrected:
+            if outcome.error is None:
+                return outcome.data
+            if outcome.resign:  # the re-signed request is not a retry of a fault
                 if resigned:
                     raise TimestampError(
-                        "timestamp still rejected after correcting the clock offset", -16
-                    ) from None
+                        "timestamp still rejected after correcting the clock offset", -16)
                 resigned = True
-                attempt -= 1  # the re-signed request is not a retry of a fault
                 continue
-            except _Transient as t:
-                error: CallwatchError = t.error
-                if attempt >= policy.attempts:
-                    raise error from None
-            delay = min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1))
-            delay = delay * (0.5 + self._rng.random())  # jitter: 50%..150%
+            failures += 1
+            if not outcome.retry or failures >= policy.attempts:
+                raise outcome.error
+            delay = min(policy.max_delay, policy.base_delay * 2 ** (failures - 1))
+            delay *= 0.5 + self._rng.random()  # jitter: 50%..150%
             if loop.time() + delay >= deadline:
-                raise error
+                raise outcome.error
             await self._sleep(delay)
 
     def _deadline_error(self) -> ApiTimeoutError:
@@ -260,54 +269,49 @@ class ApiClient:
     def now(self) -> float:
         return self._clock() + self.clock_offset
 
-    async def _attempt(self, method: str, path: str, body: object) -> object:
+    async def _attempt(self, method: str, path: str, body: object) -> _Outcome:
+        """Send once; classify the answer once (and unwrap the envelope)."""
         offset = self.clock_offset  # snapshot: other requests may update it meanwhile
         headers = signed_headers(self._creds.api_key, self._creds.secret,
                                  int(self._clock() + offset))
         content = None if body is None else json.dumps(body).encode()
         if self._http.is_closed:  # closed meanwhile (account switch, quitting): not retried
-            raise NetworkError(f"the connection to {self.base_url} was closed by callwatch")
+            return _Outcome(error=NetworkError(
+                f"the connection to {self.base_url} was closed by callwatch"))
         self.requests_sent += 1
         try:
             resp = await self._http.request(method, path, headers=headers, content=content)
         except httpx.TimeoutException as exc:
             phase = {"ConnectTimeout": "connect", "ReadTimeout": "read", "WriteTimeout": "write",
                      "PoolTimeout": "pool"}.get(type(exc).__name__, "request")
-            raise _Transient(ApiTimeoutError(
-                f"no answer from {self.base_url} ({phase} timeout)")) from None
+            return _retry(ApiTimeoutError(f"no answer from {self.base_url} ({phase} timeout)"))
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
                 httpx.WriteError, httpx.NetworkError) as exc:
-            raise _Transient(NetworkError(_network_message(exc, self.base_url))) from None
+            return _retry(NetworkError(_network_message(exc, self.base_url)))
         except httpx.HTTPError as exc:
-            raise _Transient(NetworkError(f"HTTP failure: {type(exc).__name__}")) from None
+            return _retry(NetworkError(f"HTTP failure: {type(exc).__name__}"))
 
         if resp.status_code != 200:
             if resp.status_code == 429:
-                raise RateLimitedError("rate limited by the API (HTTP 429)", -15)
+                return _Outcome(error=RateLimitedError("rate limited by the API (HTTP 429)", -15))
             err = HttpStatusError(
                 f"HTTP {resp.status_code} {resp.reason_phrase or ''} from the API".strip(),
                 resp.status_code,
             )
-            if resp.status_code >= 500:
-                raise _Transient(err)
-            raise err
+            return _retry(err) if resp.status_code >= 500 else _Outcome(error=err)
         try:
             decoded = json.loads(resp.content)
         except (ValueError, RecursionError):
-            raise _Transient(BadResponseError(
-                f"the API answered with a body that is not JSON ({len(resp.content)} bytes)"
-            )) from None
+            return _retry(BadResponseError(
+                f"the API answered with a body that is not JSON ({len(resp.content)} bytes)"))
         try:
-            unwrap(decoded)
-        except TimestampError:
-            if self._learn_offset(resp, offset):
-                raise _SkewCorrected() from None
-            raise
+            return _Outcome(data=unwrap(decoded))
+        except TimestampError as exc:
+            return _Outcome(error=exc, resign=self._learn_offset(resp, offset))
         except ServerInternalError as exc:
-            raise _Transient(exc) from None
-        except CallwatchError:
-            pass  # the endpoint parser raises it again with the same type
-        return decoded
+            return _retry(exc)
+        except CallwatchError as exc:
+            return _Outcome(error=exc)
 
     def _learn_offset(self, resp: httpx.Response, used_offset: float) -> bool:
         """Take the clock offset from ``Date``; True when it changed enough to retry."""
@@ -325,10 +329,6 @@ class ApiClient:
             return False  # the offset was already right: re-signing would not help
         self.clock_offset = offset
         return True
-
-
-class _SkewCorrected(Exception):
-    pass
 
 
 class _InProcessTransport(httpx.ASGITransport):

@@ -256,14 +256,22 @@ def unwrap(body: object) -> object:
 
 
 def parse_detail(body: object) -> Job:
-    data = unwrap(body)
+    return parse_detail_data(unwrap(body))
+
+
+def parse_detail_data(data: object) -> Job:
+    """A detail response's ``data`` (the envelope already unwrapped)."""
     if data is None:
         raise BadResponseError("detail response has no data")
     return parse_job(data, detail=True)
 
 
 def parse_page(body: object, memo: RecordMemo | None = None) -> Page:
-    data = unwrap(body)
+    return parse_page_data(unwrap(body), memo)
+
+
+def parse_page_data(data: object, memo: RecordMemo | None = None) -> Page:
+    """A list response's ``data`` (the envelope already unwrapped)."""
     if not isinstance(data, Mapping):
         raise BadResponseError(f"task list data is {_type_name(data)}, expected a page object")
     raw_records = data.get("records")

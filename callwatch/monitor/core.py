@@ -18,7 +18,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from callwatch.api.client import ApiClient
-from callwatch.api.models import Job
+from callwatch.api.models import Job, RecordMemo
 from callwatch.errors import AuthError, CallwatchError, IpDeniedError, NotFoundError
 from callwatch.monitor.listing import ListPass
 from callwatch.monitor.planner import Plan, plan_cycle
@@ -76,6 +76,8 @@ class Monitor:
         self._running: set[asyncio.Task[Any]] = set()
         self._sent = 0  # requests counted into updates so far
         self._failing: set[int] = set()  # tasks with their own problem (not missing)
+        # The list's parse cache: an unchanged record is not parsed again.
+        self.memo: RecordMemo = {}
 
     # --- watch list -----------------------------------------------------------------
 
@@ -206,6 +208,7 @@ class Monitor:
         self._auth_suspect = False
         self._account.reset()
         self._list.reset()
+        self.memo = {}
         self._sent = client.requests_sent
         self._wake.set()
 

@@ -68,7 +68,8 @@ class ListPass:
 
         async def fetch(number: int) -> Page | None:
             try:
-                page = await client.query(window, ACTIVE_STATES, number, PAGE_SIZE)
+                page = await client.query(window, ACTIVE_STATES, number, PAGE_SIZE,
+                                          memo=mon.memo)
             except CallwatchError as exc:
                 if client is mon.client:
                     self._failed(exc)
