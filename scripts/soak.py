@@ -346,19 +346,9 @@ async def soak_headless(cfg: SoakConfig, out: SoakReport, state: SimState,
     out.kinds = dict(rec.kinds)
 
 
-class CountingMonitor(Monitor):
-    """Numbers the cycles as they start."""
-
-    started = 0
-
-    async def _cycle(self) -> None:
-        self.started += 1
-        await super()._cycle()
-
-
 @dataclass
 class Seen:
-    cycle: int  # start number
+    cycle: int  # cycles ended when it was seen
     result: Update
     banner: str  # the banner widget's text ("" when hidden)
 
@@ -371,7 +361,7 @@ async def soak_tui(cfg: SoakConfig, out: SoakReport, state: SimState,
 
     seen: list[Seen] = []
     rec = Recorder(out)
-    mon = CountingMonitor(make_soak_client(base_url, cfg), interval=1.0)
+    mon = Monitor(make_soak_client(base_url, cfg), interval=1.0)
 
     class SoakApp(CallwatchApp):
         # A relative CSS_PATH is looked up beside the subclass: point at the app's own.
@@ -382,7 +372,7 @@ async def soak_tui(cfg: SoakConfig, out: SoakReport, state: SimState,
             super()._monitor_update(result)
             self.main.flush()  # the banner as of this update
             banner = self.main.banner
-            seen.append(Seen(mon.started, result,
+            seen.append(Seen(mon.cycles, result,
                              str(banner.render()) if banner.display else ""))
             rec.cycle(result)
 
@@ -393,7 +383,9 @@ async def soak_tui(cfg: SoakConfig, out: SoakReport, state: SimState,
         """``count`` cycles that started after cycle number ``start``."""
         deadline = time.monotonic() + timeout
         while True:
-            got = [s for s in seen if s.cycle > start]
+            # The first update after a cycle ended carries that cycle's end.
+            got = list({s.cycle: s for s in reversed(seen) if s.cycle > start}.values())
+            got.sort(key=lambda s: s.cycle)
             if len(got) >= count or time.monotonic() > deadline:
                 return got[:count]
             if not app.is_running or (app.poll_worker is not None
@@ -412,8 +404,9 @@ async def soak_tui(cfg: SoakConfig, out: SoakReport, state: SimState,
                 burst = Burst(fault, EXPECTED_KIND[fault])
                 out.bursts.append(burst)
                 await start_burst(fault, state, base_url)
-                # Cycles that started once the fault was on; backoff can stretch them.
-                for s in await cycles_after(mon.started, cfg.burst_cycles, 120.0):
+                mon.refresh_now()  # backoffs lifted (as r does): the burst is asked
+                # Cycles that ended once the fault was on; backoff can stretch them.
+                for s in await cycles_after(mon.cycles + 1, cfg.burst_cycles, 120.0):
                     burst.cycles += 1
                     if BANNER_TEXT[burst.expected] in s.banner:
                         burst.seen += 1
@@ -430,7 +423,7 @@ async def soak_tui(cfg: SoakConfig, out: SoakReport, state: SimState,
         await post(base_url, "/_sim/skew", {"seconds": 0})
         real.freeze()
         await post(base_url, "/_sim/advance", {"seconds": 0})
-        switched = mon.started
+        switched = mon.cycles + 1  # the cycle in flight may predate the switch
         mon.refresh_now()
         for n in range(1, CONVERGE_CYCLES + 1):
             got = await cycles_after(switched, n, 60.0)
