@@ -63,6 +63,13 @@ def _lines(title: str, rows: list[Row]) -> list[Text]:
     return out
 
 
+def _trend(spark: str) -> Text:
+    """The sparkline, saying what it plots (it had only "session" beside it)."""
+    out = Text(spark or "–", style="green")
+    out.append("  progress since callwatch started", style="dim")
+    return out
+
+
 def _groups(view: TaskView) -> tuple[list[list[Text]], Table]:
     job = view.job or Job(view.job_id)
     spark = sparkline(view.sparkline, 30)
@@ -72,7 +79,7 @@ def _groups(view: TaskView) -> tuple[list[list[Text]], Table]:
         ("attempts", number(job.call_total)),
         ("throughput", per_minute(view.throughput) if is_running(view) else "–"),
         ("ETA", duration(view.eta) if is_running(view) else "–"),
-        ("session", Text(spark or "–", style="green")),
+        ("trend", _trend(spark)),
     ]
     outcomes: list[Row] = [
         ("answered", number(job.success)),
@@ -208,6 +215,11 @@ class DetailScreen(Screen[None]):
         Binding("q", "app.pop_screen", "Back", show=False, id="detail.close"),
         Binding("j,down", "scroll('down')", "Scroll", show=False, id="detail.down"),
         Binding("k,up", "scroll('up')", "Scroll", show=False, id="detail.up"),
+        Binding("g,home", "scroll('top')", "Top", show=False, id="detail.top"),
+        Binding("G,end", "scroll('bottom')", "Bottom", show=False, id="detail.bottom"),
+        Binding("pagedown", "scroll('page_down')", "Page down", show=False,
+                id="detail.page_down"),
+        Binding("pageup", "scroll('page_up')", "Page up", show=False, id="detail.page_up"),
     ]
 
     def __init__(self, job_id: int, view: TaskView | None = None) -> None:
@@ -221,10 +233,10 @@ class DetailScreen(Screen[None]):
 
     def action_scroll(self, direction: str) -> None:
         pane = self.query_one(DetailPane)
-        if direction == "down":
-            pane.scroll_down()
-        else:
-            pane.scroll_up()
+        moves = {"down": pane.scroll_down, "up": pane.scroll_up, "top": pane.scroll_home,
+                 "bottom": pane.scroll_end, "page_down": pane.scroll_page_down,
+                 "page_up": pane.scroll_page_up}
+        moves[direction](animate=False)
 
     def show(self, view: TaskView | None) -> None:
         self.view = view
