@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from callwatch.errors import (
+    AUTH_ADVICE,
     ApiError,
     AuthError,
     CallwatchError,
@@ -17,6 +18,9 @@ from callwatch.errors import (
     TimestampError,
     TransportError,
 )
+
+if TYPE_CHECKING:
+    from callwatch.store.resolve import Connection
 
 EXIT_OK = 0
 EXIT_TASK_FAILED = 1
@@ -64,6 +68,19 @@ def print_error(message: str) -> None:
 
 
 T = TypeVar("T")
+
+
+def advise(message: str, conn: Connection) -> str:
+    """``message`` with the auth advice fitting where the credentials came from."""
+    return message.replace(AUTH_ADVICE, conn.auth_advice, 1)
+
+
+def with_advice(outcome: T, conn: Connection) -> T:
+    """An AuthError's message made to point at env variables or the profile (in place)."""
+    if isinstance(outcome, AuthError):
+        outcome.message = advise(outcome.message, conn)
+        outcome.args = (outcome.message,)
+    return outcome
 
 
 def guarded(debug: bool, fn: Callable[[], int]) -> int:

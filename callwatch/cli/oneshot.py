@@ -17,11 +17,14 @@ from typing import Any
 from callwatch.api.client import TimeWindow
 from callwatch.api.models import ACTIVE_STATES, FINISHED_STATES, Job, JobState
 from callwatch.cli.common import (
+    EXIT_AUTH,
     EXIT_CODES_HELP,
     EXIT_USAGE,
     add_connection_args,
+    exit_code_for,
     guarded,
     print_error,
+    with_advice,
 )
 from callwatch.cli.oneshot_fetch import (
     TIMEOUT_ENV,
@@ -34,7 +37,7 @@ from callwatch.cli.oneshot_fetch import (
 )
 from callwatch.cli.oneshot_render import error_entry, error_line, header, job_entry, job_line
 from callwatch.cli.output import use_colour
-from callwatch.errors import CallwatchError, CredentialsError
+from callwatch.errors import CallwatchError
 from callwatch.store.resolve import Connection, resolve_connection
 
 DEFAULT_SINCE = "7d"
@@ -182,12 +185,12 @@ def _report_errors(outcomes: dict[int, Outcome]) -> None:
 def cmd_status(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     ids: list[int] = args.job_ids
     deadline = request_timeout(args.request_timeout)
-    try:
-        conn = _connect(args)
-    except CredentialsError as exc:
-        outcomes: dict[int, Outcome] = {i: exc for i in ids}
-    else:
-        outcomes = asyncio.run(_status(conn, ids, deadline))
+    conn = _connect(args)  # no credentials: one line on stderr (guarded), exit 3
+    outcomes = {i: with_advice(o, conn) for i, o in
+                asyncio.run(_status(conn, ids, deadline)).items()}
+    account = _account_error(outcomes)
+    if account is not None:
+        raise account  # the same for every task: said once, like the other commands
     if args.json:
         _dump_json([_entry(i, outcomes[i]) for i in ids])
     else:
@@ -201,6 +204,16 @@ def cmd_status(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     sys.stdout.flush()
     _report_errors(outcomes)
     return worst_exit([o for o in outcomes.values() if isinstance(o, CallwatchError)])
+
+
+def _account_error(outcomes: dict[int, Outcome]) -> CallwatchError | None:
+    """The error, when every task failed because of the account (key, secret, IP,
+    clock): one cause, not a row per task."""
+    errors = [o for o in outcomes.values() if isinstance(o, CallwatchError)]
+    if errors and len(errors) == len(outcomes) \
+            and all(exit_code_for(e) == EXIT_AUTH for e in errors):
+        return errors[0]
+    return None
 
 
 def _entry(job_id: int, outcome: Outcome) -> dict[str, Any]:
@@ -232,7 +245,10 @@ def cmd_list(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_USAGE
     deadline = request_timeout(args.request_timeout)
     conn = _connect(args)
-    jobs = asyncio.run(_list(conn, TimeWindow(start, end), states, args.search, deadline))
+    try:
+        jobs = asyncio.run(_list(conn, TimeWindow(start, end), states, args.search, deadline))
+    except CallwatchError as exc:
+        raise with_advice(exc, conn) from None
     if args.json:
         _dump_json([job_entry(j) for j in jobs])
     elif jobs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import secrets
+import socket
 import string
 import sys
 from collections.abc import Sequence
@@ -39,6 +40,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the port before anything is printed (OSError when it is taken); the server
+    then serves on this very socket, so nothing can take the port in between."""
+    family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                      flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        sock.bind(addr)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def run(name: str, argv: Sequence[str]) -> int:
     from callwatch.sim.server import is_loopback, make_server
 
@@ -50,6 +66,13 @@ def run(name: str, argv: Sequence[str]) -> int:
     if args.jobs < 0 or args.speed <= 0:
         print("callwatch sim: --jobs must be >= 0 and --speed > 0", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        sock = _listen(args.host, args.port)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        print(f"callwatch sim: cannot listen on {args.host}:{args.port}: {reason.lower()} "
+              "(choose another with --port)", file=sys.stderr)
+        return EXIT_USAGE
     key = args.api_key or _token(8)
     secret = args.api_secret or _token(16)
     import time
@@ -59,7 +82,7 @@ def run(name: str, argv: Sequence[str]) -> int:
                                control=not args.allow_remote),
                      clock=SimClock(time.time, args.speed))
     state.populate(args.jobs)
-    base = f"http://{args.host}:{args.port}"
+    base = f"http://{args.host}:{sock.getsockname()[1]}"  # --port 0: the one given
     print(f"callwatch simulator ({args.brand}, {args.jobs} tasks, faults={args.faults}, "
           f"speed={args.speed}) on {base}", flush=True)
     print("Use it with:", flush=True)
@@ -69,7 +92,7 @@ def run(name: str, argv: Sequence[str]) -> int:
     print("Ctrl+C stops it.", flush=True)
     server = make_server(state, args.host, args.port)
     try:
-        server.run()
+        server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     return 0
