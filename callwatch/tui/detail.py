@@ -27,6 +27,7 @@ from callwatch.tui.format import (
 )
 
 Row = tuple[str, Text | str]
+SPARK_POINTS = 16  # fits beside the percentage in half of an 80-column screen
 
 
 _SOURCES = {1: "voice file (1)", 2: "uploaded file (2)", 3: "text-to-speech (3)"}
@@ -63,23 +64,25 @@ def _lines(title: str, rows: list[Row]) -> list[Text]:
     return out
 
 
-def _trend(spark: str) -> Text:
-    """The sparkline, saying what it plots (it had only "session" beside it)."""
-    out = Text(spark or "–", style="green")
-    out.append("  progress since callwatch started", style="dim")
+def _progress(percent_text: str, spark: str) -> Text:
+    """The percentage, then its sparkline: beside it, the line says what it plots (alone
+    under "session" it said nothing)."""
+    out = Text(percent_text)
+    if spark:
+        out.append("  ")
+        out.append(spark, style="green")
     return out
 
 
 def _groups(view: TaskView) -> tuple[list[list[Text]], Table]:
     job = view.job or Job(view.job_id)
-    spark = sparkline(view.sparkline, 30)
+    spark = sparkline(view.sparkline, SPARK_POINTS)
     progress: list[Row] = [
-        ("progress", percent(job.progress)),
+        ("progress", _progress(percent(job.progress), spark)),
         ("called", called_total(job)),
         ("attempts", number(job.call_total)),
         ("throughput", per_minute(view.throughput) if is_running(view) else "–"),
         ("ETA", duration(view.eta) if is_running(view) else "–"),
-        ("trend", _trend(spark)),
     ]
     outcomes: list[Row] = [
         ("answered", number(job.success)),
