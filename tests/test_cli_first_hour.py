@@ -58,3 +58,16 @@ def test_bad_stored_secret_points_at_login_for_that_profile(live_sim: RunningSim
     assert ran.returncode == 3 and ran.stdout == ""
     assert "callwatch login --profile work" in ran.stderr
     assert "CALLWATCH_API_SECRET" not in ran.stderr
+
+
+def test_state_filter_takes_the_word_the_table_shows(live_sim: RunningSim) -> None:
+    env = sim_env(live_sim.base_url)
+    shown = run_callwatch("list", "--state", "submit_failed", "--json", env=env)
+    slug = run_callwatch("list", "--state", "submission_failed", "--json", env=env)
+    assert shown.returncode == slug.returncode == 0, shown.stderr + slug.stderr
+    assert shown.stdout == slug.stdout and '"submission_failed"' in shown.stdout
+    bad = run_callwatch("list", "--state", "failed", env=env)
+    assert bad.returncode == 2 and "submit_failed" in bad.stderr
+    assert "submission_failed" not in bad.stderr  # one name shown: the table's
+    helped = run_callwatch("list", "--help")
+    assert "submit_failed" in helped.stdout and "submission_failed" not in helped.stdout

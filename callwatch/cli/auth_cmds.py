@@ -171,16 +171,19 @@ def _login_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES_HELP)
     p.add_argument("--profile", help="profile name (default: CALLWATCH_PROFILE, the default "
                                      "profile, or 'default')")
-    p.add_argument("--brand", choices=[b.value for b in Brand])
+    p.add_argument("--brand", choices=[b.value for b in Brand],
+                   help="the API's brand (default: the profile's; asked on a terminal; itnio)")
     p.add_argument("--base-url", help="scheme://host[:port] (default: the brand's host)")
-    p.add_argument("--api-key")
-    p.add_argument("--interval", type=float, help="refresh interval in seconds for the profile")
+    p.add_argument("--api-key", help="the API key (default: the profile's; asked on a terminal)")
+    p.add_argument("--interval", type=float, help="refresh interval in seconds for the profile "
+                                                  "(default: the profile's, else 5)")
     store = p.add_mutually_exclusive_group()
     store.add_argument("--insecure-storage", action="store_true",
                        help="store the secret in a plaintext 0600 file under the config dir "
                             "instead of the keyring")
     store.add_argument("--secret-command", metavar="CMD",
-                       help="do not store the secret; run CMD (no shell) to get it each time")
+                       help="do not store the secret; run CMD (no shell) to get it each time "
+                            "(default: store it in the keyring)")
     p.add_argument("--no-verify", action="store_true",
                    help="store even if the check request fails or the API is unreachable")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -265,7 +268,8 @@ def _logout_parser() -> argparse.ArgumentParser:
                                 description="Remove a profile's stored secret.",
                                 epilog=EXIT_CODES_HELP,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--profile")
+    p.add_argument("--profile", help="profile name (default: CALLWATCH_PROFILE, else the "
+                                     "default profile)")
     p.add_argument("--forget", action="store_true",
                    help="also remove the profile from config.toml")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -343,15 +347,23 @@ def run(name: str, argv: Sequence[str]) -> int:
         args = _logout_parser().parse_args(argv)
         return _guarded(args.debug, lambda: _do_logout(args))
     if name == "auth":
-        p = argparse.ArgumentParser(prog="callwatch auth", epilog=EXIT_CODES_HELP,
-                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-        sub = p.add_subparsers(dest="action", required=True)
-        st = sub.add_parser("status", help="where the credentials come from and if they work")
-        add_connection_args(st)
-        args = p.parse_args(argv)
+        args = auth_parser().parse_args(argv)
         return _guarded(args.debug, lambda: _status(args))
+    args = info_parser().parse_args(argv)
+    return _guarded(args.debug, _info)
+
+
+def auth_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="callwatch auth", epilog=EXIT_CODES_HELP,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="action", required=True)
+    st = sub.add_parser("status", help="where the credentials come from and if they work")
+    add_connection_args(st)
+    return p
+
+
+def info_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="callwatch info",
                                 description="Version, file paths, keyring backend.")
-    p.add_argument("--debug", action="store_true")
-    args = p.parse_args(argv)
-    return _guarded(args.debug, _info)
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    return p

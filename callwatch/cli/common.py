@@ -54,10 +54,13 @@ def exit_code_for(error: BaseException) -> int:
 
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("connection")
-    g.add_argument("--profile", help="named profile from config.toml (env CALLWATCH_PROFILE)")
-    g.add_argument("--brand", help="itnio | onbuka | laaffic (env CALLWATCH_BRAND)")
+    g.add_argument("--profile", help="named profile from config.toml (default: env "
+                                     "CALLWATCH_PROFILE, else config.toml's default_profile)")
+    g.add_argument("--brand", help="itnio | onbuka | laaffic (default: env CALLWATCH_BRAND, "
+                                   "else the profile's, else itnio)")
     g.add_argument("--base-url", help="scheme://host[:port]; the path follows the brand "
-                                      "(env CALLWATCH_BASE_URL)")
+                                      "(default: env CALLWATCH_BASE_URL, else the profile's, "
+                                      "else the brand's host)")
     g.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
 

@@ -106,7 +106,8 @@ def parse_states(value: str) -> list[JobState] | None:
             continue
         if key in (state.slug, state.label.replace(" ", "_"), str(state.value)):
             return [state]
-    names = ", ".join(s.slug for s in JobState if s is not JobState.UNKNOWN)
+    # The words the tables show ("submit failed"); the API's slugs are accepted too.
+    names = ", ".join(s.label.replace(" ", "_") for s in JobState if s is not JobState.UNKNOWN)
     raise argparse.ArgumentTypeError(
         f"unknown state {value!r}: use active, finished, all or one of {names}")
 
@@ -137,8 +138,9 @@ def build_parser(name: str) -> argparse.ArgumentParser:
         p.add_argument("--until", metavar="WHEN", help="created before (default: now)")
         p.add_argument("--state", dest="states", nargs="+", action="extend", metavar="STATE",
                        help="active | finished | all | waiting, calling, completed, "
-                            "submission_failed, cancelled, suspended, submitting")
-        p.add_argument("--search", metavar="TEXT", help="match task name, file or TTS text")
+                            "submit_failed, cancelled, suspended, submitting (default: all)")
+        p.add_argument("--search", metavar="TEXT",
+                       help="match task name, file or TTS text (default: no search)")
         p.add_argument("--json", action="store_true", help="a JSON array of tasks")
     elif name == "wait":
         p = _parser(name, "Wait until every task is finished; exit 0 if all completed.")

@@ -24,15 +24,24 @@ def _token(n: int) -> str:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="callwatch sim",
                                 description="Serve the voice group-call API simulator.")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; another needs "
+                        "--allow-remote)")
+    p.add_argument("--port", type=int, default=8765,
+                   help="port to listen on (default 8765; 0: any free port)")
     p.add_argument("--jobs", type=int, default=12, help="tasks to create (default 12)")
-    p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per second")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--faults", choices=PROFILES, default="none")
-    p.add_argument("--brand", choices=[b.value for b in Brand], default="itnio")
-    p.add_argument("--api-key")
-    p.add_argument("--api-secret")
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="simulated seconds per real second (default 1.0)")
+    p.add_argument("--seed", type=int, default=1,
+                   help="random seed of the tasks' numbers (default 1)")
+    p.add_argument("--faults", choices=PROFILES, default="none",
+                   help="injected API failures (default none)")
+    p.add_argument("--brand", choices=[b.value for b in Brand], default="itnio",
+                   help="API flavour to serve (default itnio)")
+    p.add_argument("--api-key", help="the key clients must sign with (default: a random "
+                                     "one, printed at start)")
+    p.add_argument("--api-secret", help="its secret (default: a random one, printed at "
+                                        "start)")
     p.add_argument("--rate-limit", type=float, default=None,
                    help="requests per second per key before -15 (default: unlimited)")
     p.add_argument("--allow-remote", action="store_true",
