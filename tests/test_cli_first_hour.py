@@ -71,3 +71,16 @@ def test_state_filter_takes_the_word_the_table_shows(live_sim: RunningSim) -> No
     assert "submission_failed" not in bad.stderr  # one name shown: the table's
     helped = run_callwatch("list", "--help")
     assert "submit_failed" in helped.stdout and "submission_failed" not in helped.stdout
+
+
+def test_info_names_the_watch_list_file_of_environment_credentials() -> None:
+    from callwatch.store import paths
+    from callwatch.tui.persist import state_file
+
+    ran = run_callwatch("info")
+    assert ran.returncode == 0
+    line = next(x for x in ran.stdout.splitlines() if x.startswith("watch lists:"))
+    assert "environment credentials" in line and "'env'" in line
+    # The very file the monitor uses when the header says "env" (no profile).
+    env_file = state_file(None).relative_to(paths.state_dir())
+    assert line.endswith(f": {env_file}")

@@ -3,8 +3,10 @@ cannot read as a fraction, the same movement keys in every list, honest add toas
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -12,9 +14,12 @@ from rich.cells import cell_len
 from textual.containers import VerticalScroll
 from textual.widgets import OptionList
 
+from callwatch.api.models import Job
+from callwatch.monitor import TaskView
 from callwatch.tui.app import CallwatchApp
 from callwatch.tui.browse import BrowseScreen, BrowseTable
 from callwatch.tui.detail import DetailPane, DetailScreen
+from callwatch.tui.export import export_views
 from callwatch.tui.format import columns_for, count4, fit_middle
 from callwatch.tui.messages import stop_question, watching_message
 from callwatch.tui.modals import HelpScreen, ProfileScreen
@@ -223,3 +228,17 @@ def test_messages() -> None:
     assert watching_message(many, many).endswith("1 2 3 4 5 6 7 8 and 3 more")
     assert stop_question(123, "") == "Stop watching #123?\n(The task itself is not touched.)"
     assert stop_question(5, "a\x1bb").startswith("Stop watching #5 a?b?")
+
+
+def test_export_rounds_estimates_and_stamps_iso_8601_basic() -> None:
+    view = TaskView(7, Job(job_id=7, task_name="x"), throughput=90.24716685587532,
+                    eta=123.456)
+    when = datetime(2026, 3, 4, 5, 6, 7).astimezone()
+    csv_path, json_path = export_views([view], "work", when)
+    match = re.fullmatch(r"callwatch-work-(20260304T050607[+-]\d{4})", csv_path.stem)
+    assert match, csv_path.name
+    stamp = match.group(1)
+    assert datetime.fromisoformat(stamp) == when
+    body = csv_path.read_text().splitlines()[1]
+    assert ",90.2,123" in body and "90.247" not in body
+    assert json.loads(json_path.read_text())["exported"] == stamp

@@ -43,6 +43,7 @@ from callwatch.errors import (
 from callwatch.store import paths, secrets
 from callwatch.store.config import Config, Profile, check_profile_name, load_config, save_config
 from callwatch.store.resolve import resolve_connection
+from callwatch.store.state import ui_state_file
 
 EXIT_INTERNAL = 70
 _SCRUB: list[Secret] = []  # secrets known to this run: removed from any diagnostic text
@@ -330,6 +331,10 @@ def _info() -> int:
     print(f"callwatch {__version__}")
     print(f"config file: {paths.config_file()}")
     print(f"state dir:   {paths.state_dir()}")
+    # The monitor's header says "env" then; say which file its watch list goes to.
+    env_file = ui_state_file(None).relative_to(paths.state_dir())
+    print(f"watch lists: profiles/<profile>.json in the state dir; environment credentials "
+          f"('env' in the monitor's header): {env_file}")
     print(f"log dir:     {paths.log_dir()}")
     print(f"keyring:     {secrets.describe_backend()}")
     names = cfg.profile_names()
