@@ -108,8 +108,12 @@ class ConfigError(CallwatchError):
     kind = "config"
 
 
+# What an authentication failure asks of the user. Callers that know where the
+# credentials came from put their own advice in its place (Connection.auth_advice).
+AUTH_ADVICE = "check the API key and secret (callwatch login)"
+
 _BY_CODE: dict[int, tuple[type[ApiError], str]] = {
-    -1: (AuthError, "authentication failed: check the API key and secret (callwatch login)"),
+    -1: (AuthError, f"authentication failed: {AUTH_ADVICE}"),
     -2: (IpDeniedError, "this machine's IP address is not on the key's allow-list"),
     -15: (RateLimitedError, "rate limited by the API: requests are too frequent"),
     -16: (TimestampError, "timestamp rejected: the local clock is off (check NTP)"),

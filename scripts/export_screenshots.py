@@ -31,7 +31,8 @@ SHOTS: list[tuple[str, tuple[int, int], Sequence[str], str | None]] = [
 
 async def shoot(name: str, size: tuple[int, int], keys: Sequence[str],
                 banner: str | None) -> Path:
-    app = make_app(persist=False, problems=[BANNERS[banner]] if banner else [])
+    # The interval of a real setting (the tests use an hour so that no cycle surprises them).
+    app = make_app(persist=False, problems=[BANNERS[banner]] if banner else [], interval=5.0)
     async with app.run_test(size=size) as pilot:
         await settle(pilot, app, 2)
         await pilot.pause(0.5)

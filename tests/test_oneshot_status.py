@@ -103,22 +103,22 @@ def test_status_text_with_unknown_id(sim: RunningSim, monkeypatch: pytest.Monkey
 
 def test_status_bad_secret_is_exit_3(sim: RunningSim, monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
-    ran = run_here(monkeypatch, capsys, sim.base_url,
-                   ["status", "--json", str(CALLING), str(COMPLETED)], secret="wrong")
-    assert ran.code == 3
-    data = ran.json()
-    assert [e["error"]["kind"] for e in data] == ["auth", "auth"]
-    for entry in data:
-        check_entry(entry)
-    assert ran.err.count("\n") == 1 and "callwatch login" in ran.err
+    # The account's problem, not each task's: one line, no rows (issue 17).
+    for fmt in (["--json"], []):
+        ran = run_here(monkeypatch, capsys, sim.base_url,
+                       ["status", *fmt, str(CALLING), str(COMPLETED)], secret="wrong")
+        assert ran.code == 3 and ran.out == ""
+        assert ran.err.count("\n") == 1 and "authentication failed" in ran.err
+        # The secret came from the environment: the advice says so.
+        assert "CALLWATCH_API_SECRET" in ran.err and "callwatch login" not in ran.err
 
 
 def test_status_without_credentials_is_exit_3(monkeypatch: pytest.MonkeyPatch,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    ran = run_here(monkeypatch, capsys, None, ["status", "--json", "1"])
-    assert ran.code == 3
-    assert ran.json()[0]["error"]["kind"] == "credentials"
-    assert "CALLWATCH_API_KEY" in ran.err and "Traceback" not in ran.err
+    for fmt in (["--json"], []):
+        ran = run_here(monkeypatch, capsys, None, ["status", *fmt, "1", "2"])
+        assert ran.code == 3 and ran.out == "" and ran.err.count("\n") == 1
+        assert "CALLWATCH_API_KEY" in ran.err and "Traceback" not in ran.err
 
 
 def test_status_connection_refused_is_exit_4(monkeypatch: pytest.MonkeyPatch,

@@ -179,6 +179,21 @@ def test_wide_secret_file_is_refused() -> None:
     assert any("chmod 700" in w for w in conn.warnings)
 
 
+def test_windows_reads_the_secret_file_without_unix_modes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Windows file stats as 0o666: the mode check would refuse every secret file
+    there. Windows (no mode bits) relies on the per-user folder's ACL instead."""
+    path = secrets.write_secret_file("work", Secret("file-secret"))
+    _save(Profile("work", api_key="k", secret_store="file"))
+    os.chmod(path, 0o666)  # what Windows reports for any writable file
+    with pytest.raises(CredentialsError):
+        resolve_connection(env={})  # the control: on Unix, refused
+    monkeypatch.setattr(secrets, "unix_modes", lambda: False)
+    conn = resolve_connection(env={})
+    assert conn.credentials.secret == Secret("file-secret")
+    assert any("plaintext" in w for w in conn.warnings)
+
+
 def test_bad_brand_in_profile_names_the_profile() -> None:
     _save(Profile("work", brand="acme", api_key="k"))
     with pytest.raises(ConfigError) as info:

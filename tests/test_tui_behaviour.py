@@ -124,7 +124,7 @@ async def test_detail_pane_inline_only_on_big_terminals() -> None:
         await settle(pilot, app)
         assert not app.main.query_one("#detail", DetailPane).display
         assert app.main.table.column_keys == [
-            "id", "name", "state", "progress", "okfail", "eta"]
+            "id", "name", "state", "progress", "ok4", "fail4", "eta"]
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         assert app.main.query_one("#detail", DetailPane).display

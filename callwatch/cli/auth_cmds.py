@@ -43,6 +43,7 @@ from callwatch.errors import (
 from callwatch.store import logfile, paths, secrets
 from callwatch.store.config import Config, Profile, check_profile_name, load_config, save_config
 from callwatch.store.resolve import resolve_connection
+from callwatch.store.state import ui_state_file
 from callwatch.textsafe import sanitize_lines
 
 EXIT_INTERNAL = 70
@@ -169,16 +170,19 @@ def _login_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES_HELP)
     p.add_argument("--profile", help="profile name (default: CALLWATCH_PROFILE, the default "
                                      "profile, or 'default')")
-    p.add_argument("--brand", choices=[b.value for b in Brand])
+    p.add_argument("--brand", choices=[b.value for b in Brand],
+                   help="the API's brand (default: the profile's; asked on a terminal; itnio)")
     p.add_argument("--base-url", help="scheme://host[:port] (default: the brand's host)")
-    p.add_argument("--api-key")
-    p.add_argument("--interval", type=float, help="refresh interval in seconds for the profile")
+    p.add_argument("--api-key", help="the API key (default: the profile's; asked on a terminal)")
+    p.add_argument("--interval", type=float, help="refresh interval in seconds for the profile "
+                                                  "(default: the profile's, else 5)")
     store = p.add_mutually_exclusive_group()
     store.add_argument("--insecure-storage", action="store_true",
                        help="store the secret in a plaintext 0600 file under the config dir "
                             "instead of the keyring")
     store.add_argument("--secret-command", metavar="CMD",
-                       help="do not store the secret; run CMD (no shell) to get it each time")
+                       help="do not store the secret; run CMD (no shell) to get it each time "
+                            "(default: store it in the keyring)")
     p.add_argument("--allow-insecure-http", action="store_true",
                    help="accept a plain http:// base URL to a host other than this machine "
                         "and save that choice in the profile (the API key and signatures "
@@ -274,7 +278,8 @@ def _logout_parser() -> argparse.ArgumentParser:
                                 description="Remove a profile's stored secret.",
                                 epilog=EXIT_CODES_HELP,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--profile")
+    p.add_argument("--profile", help="profile name (default: CALLWATCH_PROFILE, else the "
+                                     "default profile)")
     p.add_argument("--forget", action="store_true",
                    help="also remove the profile from config.toml")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -336,6 +341,10 @@ def _info() -> int:
     _say(f"callwatch {__version__}")
     _say(f"config file: {paths.config_file()}")
     _say(f"state dir:   {paths.state_dir()}")
+    # The monitor's header says "env" then; say which file its watch list goes to.
+    env_file = ui_state_file(None).relative_to(paths.state_dir())
+    _say(f"watch lists: profiles/<profile>.json in the state dir; environment credentials "
+          f"('env' in the monitor's header): {env_file}")
     _say(f"log dir:     {paths.log_dir()}")
     _say(f"keyring:     {secrets.describe_backend()}")
     names = cfg.profile_names()
@@ -353,15 +362,23 @@ def run(name: str, argv: Sequence[str]) -> int:
         args = _logout_parser().parse_args(argv)
         return _guarded(args.debug, lambda: _do_logout(args))
     if name == "auth":
-        p = argparse.ArgumentParser(prog="callwatch auth", epilog=EXIT_CODES_HELP,
-                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-        sub = p.add_subparsers(dest="action", required=True)
-        st = sub.add_parser("status", help="where the credentials come from and if they work")
-        add_connection_args(st)
-        args = p.parse_args(argv)
+        args = auth_parser().parse_args(argv)
         return _guarded(args.debug, lambda: _status(args))
+    args = info_parser().parse_args(argv)
+    return _guarded(args.debug, _info)
+
+
+def auth_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="callwatch auth", epilog=EXIT_CODES_HELP,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="action", required=True)
+    st = sub.add_parser("status", help="where the credentials come from and if they work")
+    add_connection_args(st)
+    return p
+
+
+def info_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="callwatch info",
                                 description="Version, file paths, keyring backend.")
-    p.add_argument("--debug", action="store_true")
-    args = p.parse_args(argv)
-    return _guarded(args.debug, _info)
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    return p

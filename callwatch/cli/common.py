@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from callwatch.errors import (
+    AUTH_ADVICE,
     ApiError,
     AuthError,
     CallwatchError,
@@ -17,6 +18,9 @@ from callwatch.errors import (
     TimestampError,
     TransportError,
 )
+
+if TYPE_CHECKING:
+    from callwatch.store.resolve import Connection
 
 EXIT_OK = 0
 EXIT_TASK_FAILED = 1
@@ -50,10 +54,13 @@ def exit_code_for(error: BaseException) -> int:
 
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("connection")
-    g.add_argument("--profile", help="named profile from config.toml (env CALLWATCH_PROFILE)")
-    g.add_argument("--brand", help="itnio | onbuka | laaffic (env CALLWATCH_BRAND)")
+    g.add_argument("--profile", help="named profile from config.toml (default: env "
+                                     "CALLWATCH_PROFILE, else config.toml's default_profile)")
+    g.add_argument("--brand", help="itnio | onbuka | laaffic (default: env CALLWATCH_BRAND, "
+                                   "else the profile's, else itnio)")
     g.add_argument("--base-url", help="scheme://host[:port]; the path follows the brand "
-                                      "(env CALLWATCH_BASE_URL)")
+                                      "(default: env CALLWATCH_BASE_URL, else the profile's, "
+                                      "else the brand's host)")
     g.add_argument("--allow-insecure-http", action="store_true",
                    help="accept plain http:// to a host other than this machine (the API "
                         "key and signatures then travel unencrypted; warned on every start)")
@@ -76,6 +83,19 @@ def print_traceback(exc: BaseException) -> None:
 
 
 T = TypeVar("T")
+
+
+def advise(message: str, conn: Connection) -> str:
+    """``message`` with the auth advice fitting where the credentials came from."""
+    return message.replace(AUTH_ADVICE, conn.auth_advice, 1)
+
+
+def with_advice(outcome: T, conn: Connection) -> T:
+    """An AuthError's message made to point at env variables or the profile (in place)."""
+    if isinstance(outcome, AuthError):
+        outcome.message = advise(outcome.message, conn)
+        outcome.args = (outcome.message,)
+    return outcome
 
 
 def guarded(debug: bool, fn: Callable[[], int]) -> int:

@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_connection_args(p)
     p.add_argument("--interval", type=float, default=None,
-                   help="seconds between refreshes (min 1, default 5)")
+                   help="seconds between refreshes (min 1; default: the profile's, else 5)")
     p.add_argument("--all-active", action="store_true",
                    help="watch every unfinished task and keep adding new ones")
     p.add_argument("--demo", action="store_true",

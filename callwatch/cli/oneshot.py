@@ -17,11 +17,14 @@ from typing import Any
 from callwatch.api.client import MAX_LIST_PAGES, TimeWindow
 from callwatch.api.models import ACTIVE_STATES, FINISHED_STATES, Job, JobState
 from callwatch.cli.common import (
+    EXIT_AUTH,
     EXIT_CODES_HELP,
     EXIT_USAGE,
     add_connection_args,
+    exit_code_for,
     guarded,
     print_error,
+    with_advice,
 )
 from callwatch.cli.oneshot_fetch import (
     TIMEOUT_ENV,
@@ -34,7 +37,7 @@ from callwatch.cli.oneshot_fetch import (
 )
 from callwatch.cli.oneshot_render import error_entry, error_line, header, job_entry, job_line
 from callwatch.cli.output import use_colour
-from callwatch.errors import CallwatchError, CredentialsError
+from callwatch.errors import CallwatchError
 from callwatch.store.resolve import Connection, resolve_connection
 
 DEFAULT_SINCE = "7d"
@@ -103,7 +106,8 @@ def parse_states(value: str) -> list[JobState] | None:
             continue
         if key in (state.slug, state.label.replace(" ", "_"), str(state.value)):
             return [state]
-    names = ", ".join(s.slug for s in JobState if s is not JobState.UNKNOWN)
+    # The words the tables show ("submit failed"); the API's slugs are accepted too.
+    names = ", ".join(s.label.replace(" ", "_") for s in JobState if s is not JobState.UNKNOWN)
     raise argparse.ArgumentTypeError(
         f"unknown state {value!r}: use active, finished, all or one of {names}")
 
@@ -134,8 +138,9 @@ def build_parser(name: str) -> argparse.ArgumentParser:
         p.add_argument("--until", metavar="WHEN", help="created before (default: now)")
         p.add_argument("--state", dest="states", nargs="+", action="extend", metavar="STATE",
                        help="active | finished | all | waiting, calling, completed, "
-                            "submission_failed, cancelled, suspended, submitting")
-        p.add_argument("--search", metavar="TEXT", help="match task name, file or TTS text")
+                            "submit_failed, cancelled, suspended, submitting (default: all)")
+        p.add_argument("--search", metavar="TEXT",
+                       help="match task name, file or TTS text (default: no search)")
         p.add_argument("--json", action="store_true", help="a JSON array of tasks")
     elif name == "wait":
         p = _parser(name, "Wait until every task is finished; exit 0 if all completed.")
@@ -186,12 +191,12 @@ def _report_errors(outcomes: dict[int, Outcome]) -> None:
 def cmd_status(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     ids: list[int] = args.job_ids
     deadline = request_timeout(args.request_timeout)
-    try:
-        conn = _connect(args)
-    except CredentialsError as exc:
-        outcomes: dict[int, Outcome] = {i: exc for i in ids}
-    else:
-        outcomes = asyncio.run(_status(conn, ids, deadline))
+    conn = _connect(args)  # no credentials: one line on stderr (guarded), exit 3
+    outcomes = {i: with_advice(o, conn) for i, o in
+                asyncio.run(_status(conn, ids, deadline)).items()}
+    account = _account_error(outcomes)
+    if account is not None:
+        raise account  # the same for every task: said once, like the other commands
     if args.json:
         _dump_json([_entry(i, outcomes[i]) for i in ids])
     else:
@@ -205,6 +210,16 @@ def cmd_status(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     sys.stdout.flush()
     _report_errors(outcomes)
     return worst_exit([o for o in outcomes.values() if isinstance(o, CallwatchError)])
+
+
+def _account_error(outcomes: dict[int, Outcome]) -> CallwatchError | None:
+    """The error, when every task failed because of the account (key, secret, IP,
+    clock): one cause, not a row per task."""
+    errors = [o for o in outcomes.values() if isinstance(o, CallwatchError)]
+    if errors and len(errors) == len(outcomes) \
+            and all(exit_code_for(e) == EXIT_AUTH for e in errors):
+        return errors[0]
+    return None
 
 
 def _entry(job_id: int, outcome: Outcome) -> dict[str, Any]:
@@ -236,8 +251,11 @@ def cmd_list(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return EXIT_USAGE
     deadline = request_timeout(args.request_timeout)
     conn = _connect(args)
-    jobs, capped = asyncio.run(_list(conn, TimeWindow(start, end), states, args.search,
-                                     deadline))
+    try:
+        jobs, capped = asyncio.run(_list(conn, TimeWindow(start, end), states, args.search,
+                                         deadline))
+    except CallwatchError as exc:
+        raise with_advice(exc, conn) from None
     if capped:
         print_error(f"the API claims more than {MAX_LIST_PAGES} pages: showing the first "
                     f"{len(jobs)} tasks (narrow --since/--until or --state)")

@@ -24,11 +24,13 @@ from callwatch.cli.common import (
     EXIT_OK,
     EXIT_TASK_FAILED,
     EXIT_TIMEOUT,
+    advise,
     print_error,
 )
 from callwatch.cli.oneshot_fetch import make_client
 from callwatch.cli.oneshot_render import header, job_line
 from callwatch.cli.output import paint, sanitize, use_colour
+from callwatch.errors import AUTH_ADVICE
 from callwatch.monitor import Monitor, Problem, TaskView, Update
 from callwatch.store.resolve import Connection
 
@@ -38,7 +40,7 @@ _TRANSPORT_KINDS = frozenset({"network", "timeout", "server", "bad_response", "h
                               "tasks", "list"})
 # Problems a retry cannot fix: message for the terminal (the TUI's say "press r").
 _FATAL = {
-    "auth": "authentication failed: check the API key and secret (callwatch login)",
+    "auth": f"authentication failed: {AUTH_ADVICE}",
     "ip_denied": "this machine's IP address is not on the key's allow-list",
     "timestamp": "timestamp rejected and the clock offset could not be corrected (check NTP)",
 }
@@ -226,11 +228,13 @@ def cmd_wait(args: argparse.Namespace, conn: Connection, deadline: float) -> int
     finally:
         if progress is not None:
             progress.clear()
-    if not args.quiet:
+    # Stopped before any task was read (credentials): the one error line says it all.
+    unread = result.fatal is not None and not any(map(result.job, result.unique_ids))
+    if not args.quiet and not unread:
         sys.stdout.write("\n".join(summary(result, use_colour(sys.stdout))) + "\n")
         sys.stdout.flush()
     if result.fatal is not None:
-        print_error(result.fatal[1])
+        print_error(advise(result.fatal[1], conn))
     for job_id in result.unique_ids:
         if result.missing(job_id):
             print_error(f"task {job_id}: no such task (code -24)")

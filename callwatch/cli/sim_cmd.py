@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import secrets
+import socket
 import string
 import sys
 from collections.abc import Callable, Sequence
@@ -65,14 +66,19 @@ def _list_lie(text: str) -> ListLie:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="callwatch sim",
                                 description="Serve the voice group-call API simulator.")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=_number(0, 65535, integer=True), default=8765)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; another needs "
+                        "--allow-remote)")
+    p.add_argument("--port", type=_number(0, 65535, integer=True), default=8765,
+                   help="port to listen on (default 8765; 0: any free port)")
     p.add_argument("--jobs", type=_number(0, MAX_JOBS, integer=True), default=12,
                    help="tasks to create (default 12)")
     p.add_argument("--speed", type=_number(1e-3, MAX_SPEED), default=1.0,
-                   help="simulated seconds per second")
-    p.add_argument("--seed", type=_number(-MAX_INT, MAX_INT, integer=True), default=1)
-    p.add_argument("--faults", choices=PROFILES, default="none")
+                   help="simulated seconds per real second (default 1.0)")
+    p.add_argument("--seed", type=_number(-MAX_INT, MAX_INT, integer=True), default=1,
+                   help="random seed of the tasks' numbers (default 1)")
+    p.add_argument("--faults", choices=PROFILES, default="none",
+                   help="injected API failures (default none)")
     p.add_argument("--task-fault", type=_task_fault, action="append", default=[],
                    metavar="ID:KIND",
                    help=f"script a fault for one task's detail requests (repeatable); "
@@ -82,14 +88,32 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the list endpoint claims PAGES pages of RECORDS (default "
                         "1000000000:3:repeat); FILL: repeat (first records on every page) "
                         "or real (then empty pages)")
-    p.add_argument("--brand", choices=[b.value for b in Brand], default="itnio")
-    p.add_argument("--api-key")
-    p.add_argument("--api-secret")
+    p.add_argument("--brand", choices=[b.value for b in Brand], default="itnio",
+                   help="API flavour to serve (default itnio)")
+    p.add_argument("--api-key", help="the key clients must sign with (default: a random "
+                                     "one, printed at start)")
+    p.add_argument("--api-secret", help="its secret (default: a random one, printed at "
+                                        "start)")
     p.add_argument("--rate-limit", type=_number(1e-3, 1e6), default=None,
                    help="requests per second per key before -15 (default: unlimited)")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow a non-loopback --host (disables the /_sim/ control endpoints)")
     return p
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the port before anything is printed (OSError when it is taken); the server
+    then serves on this very socket, so nothing can take the port in between."""
+    family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                      flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        sock.bind(addr)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def run(name: str, argv: Sequence[str]) -> int:
@@ -99,6 +123,13 @@ def run(name: str, argv: Sequence[str]) -> int:
     if not is_loopback(args.host) and not args.allow_remote:
         print(f"callwatch sim: refusing to listen on non-loopback host {args.host!r}; "
               "pass --allow-remote if you really mean it", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        sock = _listen(args.host, args.port)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        print(f"callwatch sim: cannot listen on {args.host}:{args.port}: {reason.lower()} "
+              "(choose another with --port)", file=sys.stderr)
         return EXIT_USAGE
     key = args.api_key or _token(8)
     secret = args.api_secret or _token(16)
@@ -112,7 +143,7 @@ def run(name: str, argv: Sequence[str]) -> int:
     for job_id, fault in args.task_fault:
         set_task_fault(state, job_id, fault)
     state.list_lie = args.list_lie
-    base = f"http://{args.host}:{args.port}"
+    base = f"http://{args.host}:{sock.getsockname()[1]}"  # --port 0: the one given
     print(f"callwatch simulator ({args.brand}, {args.jobs} tasks, faults={args.faults}, "
           f"speed={args.speed}) on {base}", flush=True)
     print("Use it with:", flush=True)
@@ -128,7 +159,7 @@ def run(name: str, argv: Sequence[str]) -> int:
     print("Ctrl+C stops it.", flush=True)
     server = make_server(state, args.host, args.port)
     try:
-        server.run()
+        server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
     return 0

@@ -24,7 +24,7 @@ from callwatch.api.brands import DEFAULT_BRAND, Brand, normalize_base_url
 from callwatch.api.client import Credentials, mask_key
 from callwatch.api.policy import check_transport
 from callwatch.api.signing import Secret
-from callwatch.errors import ConfigError, CredentialsError
+from callwatch.errors import AUTH_ADVICE, ConfigError, CredentialsError
 from callwatch.store import secrets
 from callwatch.store.config import Config, Profile, check_profile_name, load_config
 
@@ -49,6 +49,15 @@ class Connection:
     interval: float = DEFAULT_INTERVAL
     # Things the user should see on every start (plaintext secret file, ignored config...).
     warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def auth_advice(self) -> str:
+        """What to check when the API rejects the key or secret: where they came from."""
+        if self.secret_source == "env":
+            return "check CALLWATCH_API_KEY / CALLWATCH_API_SECRET"
+        if self.profile:
+            return f"check the API key and secret (callwatch login --profile {self.profile})"
+        return AUTH_ADVICE
 
 
 @dataclass(frozen=True)

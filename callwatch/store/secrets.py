@@ -248,6 +248,12 @@ def write_secret_file(profile: str, secret: Secret) -> Path:
     return path
 
 
+def unix_modes() -> bool:
+    """Whether file modes mean anything here. Windows has no group/other bits (every
+    file stats as 0o666): its per-user profile folder's ACL is what protects the file."""
+    return os.name != "nt"
+
+
 def read_secret_file(profile: str) -> tuple[Secret | None, list[str]]:
     """The stored secret (None if there is no file) and warnings to show."""
     path = secret_file(profile)
@@ -255,6 +261,8 @@ def read_secret_file(profile: str) -> tuple[Secret | None, list[str]]:
         st = path.stat()
     except FileNotFoundError:
         return None, []
+    if not unix_modes():
+        return _read_secret_text(path), [insecure_warning(path)]
     if st.st_mode & 0o077:
         raise CredentialsError(
             f"refusing to read {path}: its mode is {stat.filemode(st.st_mode)}, readable by "
@@ -265,13 +273,17 @@ def read_secret_file(profile: str) -> tuple[Secret | None, list[str]]:
     if dir_mode & 0o077:
         warnings.append(f"warning: {path.parent} is accessible by others "
                         f"({stat.filemode(dir_mode)}); run `chmod 700 {path.parent}`")
+    return _read_secret_text(path), warnings
+
+
+def _read_secret_text(path: Path) -> Secret:
     try:
         secret = Secret(path.read_text(encoding="utf-8").strip())
     except (OSError, UnicodeDecodeError) as exc:
         raise CredentialsError(f"cannot read {path}: {exc}") from None
     if not secret:
         raise CredentialsError(f"{path} is empty; run `callwatch login` again")
-    return secret, warnings
+    return secret
 
 
 def delete_secret_file(profile: str) -> bool:

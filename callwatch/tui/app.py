@@ -22,6 +22,7 @@ from callwatch.api.client import ApiClient
 from callwatch.monitor import Monitor, Problem, Update
 from callwatch.textsafe import sanitize, sanitize_lines
 from callwatch.tui.main import MAIN_BINDINGS, MainScreen
+from callwatch.tui.messages import stop_question, watching_message
 from callwatch.tui.persist import UiSettings, UiState, load_ui_state, save_ui_state
 from callwatch.tui.table import JobTable
 
@@ -263,11 +264,9 @@ class CallwatchApp(App[int]):
     def _added(self, ids: list[int] | None) -> None:
         if not ids:
             return
-        self.watch_ids(ids)
-        self.notify(f"Watching {len(ids)} more: " + " ".join(map(str, ids[:8]))
-                    + (" …" if len(ids) > 8 else ""), markup=False)
+        self.notify(watching_message(ids, self.watch_ids(ids)), markup=False)
 
-    def watch_ids(self, ids: Iterable[int]) -> None:
+    def watch_ids(self, ids: Iterable[int]) -> list[int]:
         added = self.monitor.watch(ids)
         views = [v for v in (self.monitor.view(j) for j in added) if v is not None]
         self.main.add_views(views)
@@ -275,6 +274,7 @@ class CallwatchApp(App[int]):
             self.main.table.select_id(views[0].job_id)
         self.save_state()
         self.monitor.refresh_now()
+        return added
 
     def action_remove_selected(self) -> None:
         jid = self.main.table.selected_id
@@ -283,7 +283,7 @@ class CallwatchApp(App[int]):
             return
         view = self.monitor.view(jid)
         name = view.job.task_name if view and view.job and view.job.task_name else ""
-        question = f"Stop watching #{jid} {sanitize(name, 40)}?\n(The task itself is not touched.)"
+        question = stop_question(jid, name)
 
         def answer(yes: bool | None) -> None:
             if yes:

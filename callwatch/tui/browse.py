@@ -19,6 +19,7 @@ from callwatch.api.models import ACTIVE_STATES, Job, JobState, Page
 from callwatch.errors import CallwatchError
 from callwatch.monitor import TaskView
 from callwatch.tui.format import bar, local_time, safe, state_text
+from callwatch.tui.messages import plural
 
 PAGE_SIZE = 50
 WINDOWS = [("last 1 day", 1), ("last 7 days", 7), ("last 30 days", 30)]
@@ -38,6 +39,17 @@ def states_for(choice: str) -> tuple[JobState, ...] | None:
     if choice == "active":
         return ACTIVE_STATES
     return tuple(s for s in JobState if s.slug == choice)
+
+
+class BrowseTable(DataTable[Text]):
+    """The movement keys of the watch list: j/k, g/G, home/end (pgup/pgdn: DataTable's)."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Move down", show=False, id="browse.down"),
+        Binding("k", "cursor_up", "Move up", show=False, id="browse.up"),
+        Binding("g,home", "scroll_top", "First row", show=False, id="browse.top"),
+        Binding("G,end", "scroll_bottom", "Last row", show=False, id="browse.bottom"),
+    ]
 
 
 class BrowseScreen(Screen[BrowseResult | None]):
@@ -72,7 +84,7 @@ class BrowseScreen(Screen[BrowseResult | None]):
                 yield Select(STATE_CHOICES, value="active", allow_blank=False,
                              id="browse-state")
                 yield Input(placeholder="search name / text (enter)", id="browse-search")
-            table: DataTable[Text] = DataTable(id="browse-table", cursor_type="row")
+            table = BrowseTable(id="browse-table", cursor_type="row")
             yield table
             yield Static("", id="browse-status", markup=False)
         yield Footer()
@@ -128,7 +140,7 @@ class BrowseScreen(Screen[BrowseResult | None]):
         page = self.page
         if page is None:
             return
-        text = (f"page {page.current}/{max(1, page.pages)} · {page.total} tasks · "
+        text = (f"page {page.current}/{max(1, page.pages)} · {plural(page.total, 'task')} · "
                 f"{len(self.marked)} marked · • already watched · "
                 "space: mark · enter: watch · A: watch all active · [ ]: page")
         self.query_one("#browse-status", Static).update(Text(text))

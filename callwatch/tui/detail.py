@@ -30,6 +30,7 @@ from callwatch.tui.format import (
 )
 
 Row = tuple[str, Text | str]
+SPARK_POINTS = 16  # fits beside the percentage in half of an 80-column screen
 
 
 _SOURCES = {1: "voice file (1)", 2: "uploaded file (2)", 3: "text-to-speech (3)"}
@@ -76,16 +77,25 @@ class Freshness:
     issue_for: str | None = None  # how long the task's own problem has lasted
 
 
+def _progress(percent_text: str, spark: str) -> Text:
+    """The percentage, then its sparkline: beside it, the line says what it plots (alone
+    under "session" it said nothing)."""
+    out = Text(percent_text)
+    if spark:
+        out.append("  ")
+        out.append(spark, style="green")
+    return out
+
+
 def _groups(view: TaskView, fresh: Freshness) -> tuple[list[list[Text]], Table]:
     job = view.job or Job(view.job_id)
-    spark = sparkline(fresh.sparkline, 30)
+    spark = sparkline(fresh.sparkline, SPARK_POINTS)
     progress: list[Row] = [
-        ("progress", percent(job.progress)),
+        ("progress", _progress(percent(job.progress), spark)),
         ("called", called_total(job)),
         ("attempts", number(job.call_total)),
         ("throughput", per_minute(view.throughput) if is_running(view) else "–"),
         ("ETA", duration(view.eta) if is_running(view) else "–"),
-        ("session", Text(spark or "–", style="green")),
     ]
     outcomes: list[Row] = [
         ("answered", number(job.success)),
@@ -246,6 +256,11 @@ class DetailScreen(Screen[None]):
         Binding("q", "app.pop_screen", "Back", show=False, id="detail.close"),
         Binding("j,down", "scroll('down')", "Scroll", show=False, id="detail.down"),
         Binding("k,up", "scroll('up')", "Scroll", show=False, id="detail.up"),
+        Binding("g,home", "scroll('top')", "Top", show=False, id="detail.top"),
+        Binding("G,end", "scroll('bottom')", "Bottom", show=False, id="detail.bottom"),
+        Binding("pagedown", "scroll('page_down')", "Page down", show=False,
+                id="detail.page_down"),
+        Binding("pageup", "scroll('page_up')", "Page up", show=False, id="detail.page_up"),
     ]
 
     def __init__(self, job_id: int, view: TaskView | None = None,
@@ -261,10 +276,10 @@ class DetailScreen(Screen[None]):
 
     def action_scroll(self, direction: str) -> None:
         pane = self.query_one(DetailPane)
-        if direction == "down":
-            pane.scroll_down()
-        else:
-            pane.scroll_up()
+        moves = {"down": pane.scroll_down, "up": pane.scroll_up, "top": pane.scroll_home,
+                 "bottom": pane.scroll_end, "page_down": pane.scroll_page_down,
+                 "page_up": pane.scroll_page_up}
+        moves[direction](animate=False)
 
     def show(self, view: TaskView | None, fresh: Freshness | None = None) -> None:
         self.view = view

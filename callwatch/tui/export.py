@@ -33,8 +33,9 @@ def row(view: TaskView) -> dict[str, Any]:
         "success": job.success if job else None,
         "fail": job.fail if job else None,
         "answerRate": job.answer_rate if job else None,
-        "callsPerMinute": view.throughput,
-        "etaSeconds": view.eta,
+        # Estimates: a tenth of a call and a whole second are all they are good for.
+        "callsPerMinute": None if view.throughput is None else round(view.throughput, 1),
+        "etaSeconds": None if view.eta is None else round(view.eta),
     }
 
 
@@ -67,7 +68,8 @@ def clean_json(value: Any) -> Any:
 
 def export_views(views: Sequence[TaskView], profile: str | None,
                  now: datetime | None = None) -> tuple[Path, Path]:
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    # ISO 8601 basic form with the offset: sortable, no ':' (Windows file names).
+    stamp = (now or datetime.now()).astimezone().strftime("%Y%m%dT%H%M%S%z")
     name = re.sub(r"[^A-Za-z0-9_.-]", "_", profile or "default")
     base = state_dir() / "exports" / f"callwatch-{name}-{stamp}"
     rows = [row(v) for v in views]

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 
 from callwatch.api.models import Job, JobState
@@ -79,6 +80,49 @@ def safe(value: str | None, limit: int | None = None) -> Text:
     return Text(sanitize(value or "", limit))
 
 
+ELLIPSIS = "…"
+# Where a name's distinguishing end may start: "-11-a" rather than "6-11-a".
+_SEPARATORS = frozenset("-_. /:#")
+
+
+def fit_middle(text: str, width: int) -> str:
+    """``text`` in at most ``width`` terminal cells, cut in the middle: ``bulk-cam…-11-a``.
+
+    Tasks named alike differ at the end (a date, a batch letter), so the end stays.
+    Counted in cells, not characters: CJK and emoji take two.
+    """
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return ELLIPSIS[:width]
+    room = width - 1
+    tail = _end(text, room // 2)
+    cut = next((i for i, ch in enumerate(tail[: len(tail) // 3 + 1]) if ch in _SEPARATORS
+                and i > 0), 0)
+    tail = tail[cut:]
+    while tail and get_character_cell_size(tail[0]) == 0:  # no mark on the ellipsis
+        tail = tail[1:]
+    return _start(text, room - cell_len(tail)) + ELLIPSIS + tail
+
+
+def _start(text: str, cells: int) -> str:
+    used = 0
+    for i, ch in enumerate(text):
+        used += get_character_cell_size(ch)
+        if used > cells:
+            return text[:i]
+    return text
+
+
+def _end(text: str, cells: int) -> str:
+    used = 0
+    for i in range(len(text) - 1, -1, -1):
+        used += get_character_cell_size(text[i])
+        if used > cells:
+            return text[i + 1:]
+    return text
+
+
 def bar(percent: float | None, width: int = BAR_WIDTH) -> Text:
     """A fixed-width text progress bar with the percentage: ``████▌     45%``."""
     if percent is None:
@@ -98,17 +142,18 @@ def number(value: int | None) -> str:
     return "–" if value is None else f"{value:,}"
 
 
-def compact(value: int | None) -> str:
-    """At most five characters: ``987``, ``9,876``, ``98.7k``, ``987k``, ``9.9M``."""
+def count4(value: int | None) -> str:
+    """At most four characters: ``987``, ``9.9k``, ``98k``, ``987k``, ``9.9M``, ``12M``."""
     if value is None:
         return "–"
-    if value < 10_000:
-        return f"{value:,}"
-    if value < 100_000:
-        return f"{value / 1000:.1f}k"
-    if value < 1_000_000:
-        return f"{value // 1000}k"
-    return f"{value / 1_000_000:.1f}M"
+    if value < 1000:
+        return str(value)
+    for unit, size in (("k", 1e3), ("M", 1e6), ("G", 1e9)):
+        if value < 9.95 * size:
+            return f"{value / size:.1f}{unit}"
+        if value < 999.5 * size:
+            return f"{round(value / size)}{unit}"
+    return f"{round(value / 1e9)}G"
 
 
 def percent(value: float | None, digits: int = 1) -> str:
@@ -177,12 +222,14 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column("id", "ID", 7, "narrow"),
-    Column("name", "Name", 16, "narrow"),
+    Column("name", "Name", 12, "narrow"),  # the width left over: see columns_for
     Column("state", "State", 15, "narrow"),
     Column("progress", "Progress", BAR_WIDTH + 5, "narrow"),
     Column("called", "Called/Total", 15, "medium"),
-    # Narrow and medium screens get both counts in one compact column.
-    Column("okfail", "OK/Fail", 11, "narrow", "medium"),
+    # Narrow and medium screens: the counts in four characters, each under its own
+    # heading (one "276/238" column read as "276 of 238").
+    Column("ok4", "OK", 4, "narrow", "medium"),
+    Column("fail4", "Fail", 4, "narrow", "medium"),
     Column("success", "OK", 8, "wide"),
     Column("fail", "Fail", 8, "wide"),
     Column("rate", "Ans%", 6, "medium"),
@@ -190,28 +237,34 @@ COLUMNS: tuple[Column, ...] = (
     Column("eta", "ETA", 7, "narrow"),
 )
 # Numbers are right-aligned, and so are their column headings.
-RIGHT_ALIGNED = frozenset({"called", "success", "fail", "rate", "tput", "eta"})
-NAME_WIDTH = {"narrow": 12, "medium": 18, "wide": 30}
+RIGHT_ALIGNED = frozenset({"called", "ok4", "fail4", "success", "fail", "rate", "tput",
+                           "eta"})
 LAYOUTS = ("narrow", "medium", "wide")
+LAYOUT_WIDTH = {"narrow": 80, "medium": 120, "wide": 160}  # the narrowest screen of each
+CELL_PAD = 1  # blank cells each side of a column (the table's PAD)
+SCROLLBAR = 1  # the table's vertical scrollbar (#jobs in app.tcss)
+NAME_MIN, NAME_MAX = 12, 40
 
 
 def layout_for(width: int) -> str:
-    if width >= 160:
+    if width >= LAYOUT_WIDTH["wide"]:
         return "wide"
-    if width >= 120:
+    if width >= LAYOUT_WIDTH["medium"]:
         return "medium"
     return "narrow"
 
 
-def columns_for(layout: str) -> list[Column]:
+def columns_for(layout: str, width: int | None = None) -> list[Column]:
+    """The columns of ``layout``; the name column gets the room the others leave on a
+    screen ``width`` cells wide (default: the layout's narrowest screen)."""
     rank = LAYOUTS.index(layout)
-    out = []
-    for col in COLUMNS:
-        if LAYOUTS.index(col.minimum) <= rank <= LAYOUTS.index(col.maximum):
-            if col.key == "name":
-                col = Column("name", col.label, NAME_WIDTH[layout], col.minimum)
-            out.append(col)
-    return out
+    out = [col for col in COLUMNS
+           if LAYOUTS.index(col.minimum) <= rank <= LAYOUTS.index(col.maximum)]
+    room = (width or LAYOUT_WIDTH[layout]) - SCROLLBAR
+    used = sum(col.width + 2 * CELL_PAD for col in out if col.key != "name") + 2 * CELL_PAD
+    name = max(NAME_MIN, min(NAME_MAX, room - used))
+    return [Column("name", col.label, name, col.minimum) if col.key == "name" else col
+            for col in out]
 
 
 def cell(view: TaskView, key: str, name_width: int = 16, stale: str | None = None) -> Text:
@@ -222,8 +275,8 @@ def cell(view: TaskView, key: str, name_width: int = 16, stale: str | None = Non
         return Text(stale if key == "eta" else "?", justify="right")
     if key == "id":
         return Text(str(view.job_id), justify="right")
-    if key == "name":
-        return safe(job.task_name if job else None, name_width)
+    if key == "name":  # fitted here, so the table's own cut never applies
+        return Text(fit_middle(sanitize(job.task_name or "" if job else ""), name_width))
     if key == "state":
         return state_text(view)
     if key == "progress":
@@ -234,13 +287,10 @@ def cell(view: TaskView, key: str, name_width: int = 16, stale: str | None = Non
         return Text(number(job.success if job else None), justify="right")
     if key == "fail":
         return Text(number(job.fail if job else None), justify="right")
-    if key == "okfail":
-        if job is None:
-            return Text("–", justify="right")
-        out = Text(f"{compact(job.success):>5}")
-        out.append("/", style="dim")
-        out.append(f"{compact(job.fail):<5}")
-        return out
+    if key == "ok4":
+        return Text(count4(job.success if job else None), justify="right")
+    if key == "fail4":
+        return Text(count4(job.fail if job else None), justify="right")
     if key == "rate":
         return Text(percent(job.answer_rate if job else None, 0), justify="right")
     if key == "tput":

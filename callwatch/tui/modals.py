@@ -92,6 +92,10 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "close", "Close", id="help.close"),
         Binding("j,down", "scroll('down')", "Scroll", show=False, id="help.down"),
         Binding("k,up", "scroll('up')", "Scroll", show=False, id="help.up"),
+        Binding("g,home", "scroll('top')", "Top", show=False, id="help.top"),
+        Binding("G,end", "scroll('bottom')", "Bottom", show=False, id="help.bottom"),
+        Binding("pagedown", "scroll('page_down')", "Page down", show=False, id="help.page_down"),
+        Binding("pageup", "scroll('page_up')", "Page up", show=False, id="help.page_up"),
     ]
 
     def __init__(self, rows: Sequence[tuple[str, str, str]]) -> None:
@@ -116,10 +120,21 @@ class HelpScreen(ModalScreen[None]):
 
     def action_scroll(self, direction: str) -> None:
         box = self.query_one("#help-box", VerticalScroll)
-        if direction == "down":
-            box.scroll_down()
-        else:
-            box.scroll_up()
+        moves = {"down": box.scroll_down, "up": box.scroll_up, "top": box.scroll_home,
+                 "bottom": box.scroll_end, "page_down": box.scroll_page_down,
+                 "page_up": box.scroll_page_up}
+        moves[direction](animate=False)
+
+
+class ProfileList(OptionList):
+    """The movement keys of the watch list: j/k, g/G (home/end, pgup/pgdn: OptionList's)."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Move down", show=False, id="profile.down"),
+        Binding("k", "cursor_up", "Move up", show=False, id="profile.up"),
+        Binding("g", "first", "First", show=False, id="profile.top"),
+        Binding("G", "last", "Last", show=False, id="profile.bottom"),
+    ]
 
 
 class ProfileScreen(ModalScreen[str | None]):
@@ -133,7 +148,7 @@ class ProfileScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Switch profile (enter: switch · esc: cancel)")
-            yield OptionList(*[Text(p + ("  (current)" if p == self.current else ""))
+            yield ProfileList(*[Text(p + ("  (current)" if p == self.current else ""))
                                for p in self.profiles], id="profile-list")
 
     @on(OptionList.OptionSelected)
