@@ -81,13 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="injected API failures (default none)")
     p.add_argument("--task-fault", type=_task_fault, action="append", default=[],
                    metavar="ID:KIND",
-                   help=f"script a fault for one task's detail requests (repeatable); "
-                        f"KIND: {', '.join(TASK_FAULTS)}")
+                   help=f"script a fault for one task's detail requests (repeatable; "
+                        f"default: none); KIND: {', '.join(TASK_FAULTS)}")
     p.add_argument("--list-lie", type=_list_lie, nargs="?", const=ListLie(),
                    metavar="PAGES[:RECORDS[:FILL]]",
-                   help="the list endpoint claims PAGES pages of RECORDS (default "
-                        "1000000000:3:repeat); FILL: repeat (first records on every page) "
-                        "or real (then empty pages)")
+                   help="the list endpoint claims PAGES pages of RECORDS (default: it "
+                        "tells the truth; alone: 1000000000:3:repeat); FILL: repeat (first "
+                        "records on every page) or real (then empty pages)")
     p.add_argument("--brand", choices=[b.value for b in Brand], default="itnio",
                    help="API flavour to serve (default itnio)")
     p.add_argument("--api-key", help="the key clients must sign with (default: a random "
