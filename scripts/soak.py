@@ -439,6 +439,7 @@ async def soak_tui(cfg: SoakConfig, out: SoakReport, state: SimState,
         pressed = time.monotonic()
         await pilot.press("q")
     out.quit_seconds = time.monotonic() - pressed
+    out.cycles = mon.cycles  # the recorder counted updates (several per cycle)
     if app.return_value != 0:
         out.raised += 1
     out.kinds = dict(rec.kinds)

@@ -16,6 +16,7 @@ from rich.segment import Segments
 from textual import on
 from textual.app import App
 from textual.binding import Binding
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from callwatch.api.client import ApiClient
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 # Screens used only on a key press are imported then, not before the first frame.
 
+SAVE_DELAY = 3.0  # s: discovered tasks are saved this long after the first arrives
 FIRST_FRAME_WAIT = 0.2  # s: how long the first frame may wait for the first refresh
 
 INTERVAL_STEPS = (1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
@@ -80,6 +82,7 @@ class CallwatchApp(App[int]):
         self.monitor.watch(initial)
         self.poll_worker: Worker[None] | None = None
         self._quitting = False
+        self._save_timer: Timer | None = None
         self._first_cycle = asyncio.Event()
         self.last_export: tuple[Path, Path] | None = None
         if self.settings.keys:
@@ -135,8 +138,10 @@ class CallwatchApp(App[int]):
         if self._quitting:
             return  # quitting: the screens may be going away
         self.main.take_update(update)
-        if update.added:
-            self.save_state()
+        if update.added and self._save_timer is None:
+            # Discovery adds tasks page by page: one save a few seconds later, not one
+            # per page (each writes the whole watch list; q and signals save at once).
+            self._save_timer = self.set_timer(SAVE_DELAY, self._delayed_save)
         for jid in update.finished:
             self._finished(jid)
         self._first_cycle.set()
@@ -192,6 +197,10 @@ class CallwatchApp(App[int]):
         self._close_messages_no_wait()
 
     # --- persistence ---------------------------------------------------------------
+
+    def _delayed_save(self) -> None:
+        self._save_timer = None
+        self.save_state()
 
     def save_state(self) -> None:
         table = self.main.table

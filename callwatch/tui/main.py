@@ -116,7 +116,7 @@ class MainScreen(Screen[None]):
         self._relayout(event.size.width, event.size.height)
 
     def _relayout(self, width: int, height: int) -> None:
-        self.table.set_layout(layout_for(width))
+        self.table.set_layout(layout_for(width), width)
         self.detail_inline = width >= DETAIL_MIN_WIDTH and height >= DETAIL_MIN_HEIGHT
         self.query_one("#detail", DetailPane).display = self.detail_inline
 

@@ -157,12 +157,14 @@ class JobTable(ScrollView, can_focus=True):
 
     # --- layout --------------------------------------------------------------------
 
-    def set_layout(self, layout: str) -> None:
-        """Choose the columns for this width (every row is drawn again)."""
-        if self._columns and layout == self.layout_name:
+    def set_layout(self, layout: str, width: int | None = None) -> None:
+        """Choose the columns for this screen width: the name takes the room the others
+        leave (every row is drawn again when the columns change)."""
+        columns = columns_for(layout, width)
+        if self._columns and columns == self._columns:
             return
         self.layout_name = layout
-        self._columns = columns_for(layout)
+        self._columns = columns
         self._offsets, x = [], 0
         for col in self._columns:
             self._offsets.append(x)
