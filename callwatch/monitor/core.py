@@ -18,7 +18,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from callwatch.api.client import ApiClient
-from callwatch.api.models import Job, RecordMemo
+from callwatch.api.models import Job
 from callwatch.errors import AuthError, CallwatchError, IpDeniedError, NotFoundError
 from callwatch.monitor.listing import ListPass
 from callwatch.monitor.planner import Plan, plan_cycle
@@ -32,6 +32,7 @@ from callwatch.monitor.problems import (
     skew_problem,
 )
 from callwatch.monitor.views import TaskState, TaskView, Update
+from callwatch.monitor.watchlist import WatchList
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ SKEW_NOTICE = 2.0  # seconds of corrected clock offset worth telling the operato
 OnUpdate = Callable[[Update], None]
 
 
-class Monitor:
+class Monitor(WatchList):
     def __init__(
         self,
         client: ApiClient,
@@ -54,13 +55,11 @@ class Monitor:
         list_window_days: float = LIST_WINDOW_DAYS,
         rng: random.Random | None = None,
     ) -> None:
+        super().__init__(clock)
         self.client = client
         self.all_active = all_active
-        self._clock = clock
         self._rng = rng or random.Random()
         self._interval = self.clamp_interval(interval)
-        self._tasks: dict[int, TaskState] = {}
-        self._selected: int | None = None
         self._account = AccountProblems()
         self._auth_suspect = False
         self._list = ListPass(self, list_window_days)
@@ -75,62 +74,6 @@ class Monitor:
         self._collected: list[Update] | None = None  # run_cycle() gathers updates here
         self._running: set[asyncio.Task[Any]] = set()
         self._sent = 0  # requests counted into updates so far
-        self._failing: set[int] = set()  # tasks with their own problem (not missing)
-        # The list's parse cache: an unchanged record is not parsed again.
-        self.memo: RecordMemo = {}
-
-    # --- watch list -----------------------------------------------------------------
-
-    @property
-    def watched(self) -> list[int]:
-        return list(self._tasks)
-
-    @property
-    def tasks(self) -> dict[int, TaskView]:
-        return {jid: t.view for jid, t in self._tasks.items()}
-
-    def view(self, job_id: int) -> TaskView | None:
-        task = self._tasks.get(job_id)
-        return task.view if task else None
-
-    def confirmed_at(self, job_id: int) -> float | None:
-        """Monotonic time the task's values were last confirmed by the API."""
-        task = self._tasks.get(job_id)
-        return task.confirmed if task else None
-
-    def sparkline(self, job_id: int) -> tuple[float, ...]:
-        task = self._tasks.get(job_id)
-        return task.history.progress_series() if task else ()
-
-    def watch(self, job_ids: Iterable[int]) -> list[int]:
-        added = []
-        for jid in job_ids:
-            if jid not in self._tasks:
-                self._tasks[jid] = TaskState(TaskView(jid))
-                added.append(jid)
-        return added
-
-    def unwatch(self, job_ids: Iterable[int]) -> None:
-        for jid in job_ids:
-            self._tasks.pop(jid, None)
-            self._failing.discard(jid)
-            if self._selected == jid:
-                self._selected = None
-
-    def select(self, job_id: int | None) -> None:
-        self._selected = job_id
-
-    @property
-    def selected(self) -> int | None:
-        return self._selected
-
-    def now(self) -> float:
-        return self._clock()
-
-    @property
-    def failing(self) -> int:
-        """Watched tasks whose last request failed (the missing ones aside)."""
-        return len(self._failing)
 
     # --- timing ---------------------------------------------------------------------
 
@@ -298,9 +241,6 @@ class Monitor:
             self.publish(())  # the cycle's end may clear problems
 
     # --- planning and fetching ------------------------------------------------------
-
-    def _active_ids(self) -> list[int]:
-        return [jid for jid, t in self._tasks.items() if not t.view.missing and not t.finished]
 
     def current_plan(self) -> Plan:
         now = self._clock()

@@ -11,7 +11,6 @@ nothing and cost a dict write per update.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
 
 from rich.segment import Segment
 from rich.text import Text
@@ -31,27 +30,10 @@ from callwatch.tui.format import (
     columns_for,
     sort_value,
 )
+from callwatch.tui.rows import Drawn, matches, signature
 
 PAD = 1  # blank cells on each side of a column
 ROW_CACHE = 1000  # drawn rows kept (a few screens' worth)
-
-# A cell's content and look, comparable and hashable (Rich Text is neither cheaply).
-CellSig = tuple[str, str | None, str, tuple[tuple[int, int, str], ...]]
-
-
-def signature(cells: list[Text]) -> tuple[CellSig, ...]:
-    return tuple((t.plain, t.justify, str(t.style),
-                  tuple((s.start, s.end, str(s.style)) for s in t.spans)) for t in cells)
-
-
-def matches(view: TaskView, needle: str) -> bool:
-    """Filter: case-insensitive substring over the id and the name."""
-    if not needle:
-        return True
-    n = needle.lower()
-    name = view.job.task_name if view.job and view.job.task_name else ""
-    return n in str(view.job_id) or n in name.lower()
-
 
 class JobTable(ScrollView, can_focus=True):
     BINDINGS = [
@@ -127,7 +109,7 @@ class JobTable(ScrollView, can_focus=True):
         # Rows drawn lately (a few screens): what they showed, to repaint only the
         # cells that changed. Rows off screen keep nothing: a cycle that changes
         # 8,000 tasks builds cells for the ~45 on screen, not for 8,000.
-        self._rows: dict[int, _Drawn] = {}
+        self._rows: dict[int, Drawn] = {}
         self._keys: dict[int, tuple[int, float | str]] = {}  # sort values, by job id
         self._order: list[int] = []  # the job ids shown, in order
         self._index: dict[int, int] = {}  # job id -> row
@@ -148,8 +130,7 @@ class JobTable(ScrollView, can_focus=True):
     def column_keys(self) -> list[str]:
         return [c.key for c in self._columns]
 
-    def visible_ids(self) -> list[int]:
-        """The ids the filter lets through, in table order."""
+    def visible_ids(self) -> list[int]:  # the ids the filter lets through, in order
         return list(self._order)
 
     def cell_text(self, job_id: int, key: str) -> Text:
@@ -343,8 +324,7 @@ class JobTable(ScrollView, can_focus=True):
         return y if 1 <= y < self.size.height else None
 
     def _refresh_row(self, row: int) -> None:
-        y = row - round(self.scroll_y) + 1
-        if 1 <= y < self.size.height:
+        if 1 <= (y := row - round(self.scroll_y) + 1) < self.size.height:
             self.refresh(Region(0, y, self.size.width, 1))
 
     def _repaint(self, jid: int) -> None:
@@ -398,12 +378,12 @@ class JobTable(ScrollView, can_focus=True):
             drawn = self._draw(jid)
         return drawn.strip
 
-    def _draw(self, jid: int) -> _Drawn:
+    def _draw(self, jid: int) -> Drawn:
         if len(self._rows) > ROW_CACHE:  # scrolled far: keep memory flat
             self._rows.clear()
         view, mark = self.views[jid], self.freshness(jid)
         cells = [cell(view, c.key, self._name_width, mark) for c in self._columns]
-        drawn = self._rows[jid] = _Drawn(view, mark, signature(cells),
+        drawn = self._rows[jid] = Drawn(view, mark, signature(cells),
                                          self._strip(cells, dim=mark is not None))
         return drawn
 
@@ -419,10 +399,3 @@ class JobTable(ScrollView, can_focus=True):
             line.append(pad)
         console = self.app.console
         return Strip(list(line.render(console)), line.cell_len)
-
-
-class _Drawn(NamedTuple):
-    view: TaskView  # what the row was drawn from
-    mark: str | None  # its stale mark then
-    sig: tuple[CellSig, ...]
-    strip: Strip

@@ -1,0 +1,74 @@
+"""The watch list: every watched task's state, and what the screens may read of it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from callwatch.api.models import RecordMemo
+from callwatch.monitor.views import TaskState, TaskView
+
+
+class WatchList:
+    """Watched tasks by id (insertion order), the selected one, and the failing ones."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._tasks: dict[int, TaskState] = {}
+        self._selected: int | None = None
+        self._failing: set[int] = set()  # tasks with their own problem (not missing)
+        # The list's parse cache: an unchanged record is not parsed again.
+        self.memo: RecordMemo = {}
+
+    @property
+    def watched(self) -> list[int]:
+        return list(self._tasks)
+
+    @property
+    def tasks(self) -> dict[int, TaskView]:
+        return {jid: t.view for jid, t in self._tasks.items()}
+
+    def view(self, job_id: int) -> TaskView | None:
+        task = self._tasks.get(job_id)
+        return task.view if task else None
+
+    def confirmed_at(self, job_id: int) -> float | None:
+        """Monotonic time the task's values were last confirmed by the API."""
+        task = self._tasks.get(job_id)
+        return task.confirmed if task else None
+
+    def sparkline(self, job_id: int) -> tuple[float, ...]:
+        task = self._tasks.get(job_id)
+        return task.history.progress_series() if task else ()
+
+    def watch(self, job_ids: Iterable[int]) -> list[int]:
+        added = []
+        for jid in job_ids:
+            if jid not in self._tasks:
+                self._tasks[jid] = TaskState(TaskView(jid))
+                added.append(jid)
+        return added
+
+    def unwatch(self, job_ids: Iterable[int]) -> None:
+        for jid in job_ids:
+            self._tasks.pop(jid, None)
+            self._failing.discard(jid)
+            if self._selected == jid:
+                self._selected = None
+
+    def select(self, job_id: int | None) -> None:
+        self._selected = job_id
+
+    @property
+    def selected(self) -> int | None:
+        return self._selected
+
+    def now(self) -> float:
+        return self._clock()
+
+    @property
+    def failing(self) -> int:
+        """Watched tasks whose last request failed (the missing ones aside)."""
+        return len(self._failing)
+
+    def _active_ids(self) -> list[int]:
+        return [jid for jid, t in self._tasks.items() if not t.view.missing and not t.finished]
