@@ -79,19 +79,6 @@ def first_frame(cmd: Sequence[str], env: dict[str, str], markers: Sequence[bytes
         run.stop()
 
 
-def bytes_per_cycle(cmd: Sequence[str], env: dict[str, str], markers: Sequence[bytes],
-                    settle: float, cycles: int, interval: float = 1.0,
-                    cwd: str | None = None) -> float:
-    """Bytes written per refresh interval, counted after the first frame and ``settle``."""
-    run = spawn(cmd, env, cwd)
-    try:
-        run.wait_for(markers)
-        run.read(settle)
-        return run.read(cycles * interval) / cycles
-    finally:
-        run.stop()
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a running process, from /proc (clock ticks)."""
     with open(f"/proc/{pid}/stat") as f:

@@ -58,8 +58,10 @@ def targets(res: Results) -> list[Target]:
     if load is not None:
         keys = load["load_keys"]
         worst_key = max(keys) if keys else 0.0
-        out.append(("first `--all-active` load, 10,000: all watched; slowest key meanwhile",
-                    f"{load['load']:.2f} s; {ms(worst_key)} ({len(keys)} keys)",
+        during = (f"slowest of {len(keys)} keys {ms(worst_key)}" if keys else
+                  "no row on screen before (one wait)")
+        out.append(("first `--all-active` load, 10,000: all watched; keys meanwhile",
+                    f"{load['load']:.2f} s; {during}",
                     "≤ 3 s; keys < 100 ms", load["load"] <= 3 and worst_key < KEY_TARGET))
     else:
         out.append(("first `--all-active` load, 10,000", "–", "≤ 3 s; keys < 100 ms", None))
@@ -155,7 +157,8 @@ def keys_section(res: Results) -> list[str]:
              "uniformly across the refresh cycle; each timed from the press to the first "
              "frame that shows the cursor moved. *Load*: from building the app to the first "
              "frame with every active task (all-active) or every row's data (ids); keys "
-             "pressed meanwhile are timed the same way.", "",
+             "pressed meanwhile are timed the same way, from the first frame that shows a row (none "
+             "during the load: no row was on screen before every task was).", "",
              "| tasks | start | load | keys during load: p50 | p90 | p99 | max | n "
              "| keys in the cycle: p50 | p90 | p99 | max | n |",
              "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
