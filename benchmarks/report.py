@@ -157,8 +157,8 @@ def keys_section(res: Results) -> list[str]:
              "uniformly across the refresh cycle; each timed from the press to the first "
              "frame that shows the cursor moved. *Load*: from building the app to the first "
              "frame with every active task (all-active) or every row's data (ids); keys "
-             "pressed meanwhile are timed the same way, from the first frame that shows a row (none "
-             "during the load: no row was on screen before every task was).", "",
+             "pressed meanwhile are timed the same way, from the first frame that shows a "
+             "row (n = 0: no row was on screen before every task was).", "",
              "| tasks | start | load | keys during load: p50 | p90 | p99 | max | n "
              "| keys in the cycle: p50 | p90 | p99 | max | n |",
              "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
