@@ -12,7 +12,8 @@ at 160x50 and prints one ``RESULT=`` JSON line:
 - *keys*: cursor moves at random moments across the cycle, each timed to its frame;
 - *moves*: requests the simulator receives for one cursor move (nothing else asks);
 - *profile*: cProfile's top lines over a few cycles (``--profile-cycles``);
-- *rss*: after ``--min-cycles`` cycles (histories fill at 120), more driven back-to-back.
+- *rss*: after ``--min-cycles`` cycles (histories fill at 120), more driven back-to-back;
+  then *cpu_full*, CPU per cycle again with the histories full.
 """
 
 from __future__ import annotations
@@ -217,9 +218,14 @@ async def measure(a: argparse.Namespace) -> dict[str, Any]:
         out["moves"] = await measure_moves(app, log, prober, a.base_url, a.moves)
         if a.profile_cycles:
             out["profile"] = await profile_cycles(app, log, a.profile_cycles)
-        await fill_histories(app, log, a.min_cycles)
+        if a.min_cycles:
+            await fill_histories(app, log, a.min_cycles)
+            out["rss"], out["rss_peak"] = rss_mb()
+            # The per-task work grows with the histories: CPU again, now they are full.
+            out["cpu_full"] = await measure_cpu(app, log, a.base_url, a.cpu_seconds)
+        else:
+            out["rss"], out["rss_peak"] = rss_mb()
         out["cycles"] = app.monitor.cycles
-        out["rss"], out["rss_peak"] = rss_mb()
         app.exit(0)
     return out
 
