@@ -140,8 +140,9 @@ def requests_section(res: Results) -> list[str]:
     for r in res.requests:
         lines.append(f"| {r.tasks:,} | {r.callwatch} | {r.naive:,} | {r.ratio:.3f} |")
     lines += ["", "In the app runs (real dynamics; all-active lists every page, discovery "
-              "included). A cursor move goes to a row never selected (its task has no "
-              "detail yet), with the refresh interval out of the way:", "",
+              "included). A cursor move goes down to a row never selected, past the simulator's "
+              "first twelve tasks, with the refresh interval out of the way; a move onto a "
+              "finished task, whose detail is known already, needs no request:", "",
               "| tasks | start | requests / cycle | requests per cursor move |",
               "| ---: | --- | ---: | --- |"]
     for (n, mode), v in res.live.items():
