@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ def yes(good: bool | None) -> str:
 def pct(values: Sequence[float], q: float) -> float:
     """The q-quantile (nearest rank) of a non-empty sample."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
 def keys_cell(values: Sequence[float]) -> str:

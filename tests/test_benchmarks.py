@@ -39,3 +39,32 @@ def test_quick_benchmark_prints_the_table(tmp_path: Path) -> None:
     keys = re.search(r"^\| 10 \| all-active \| [\d.]+ s \|.*\| (\d+) \|$", text, re.M)
     assert keys is not None and int(keys.group(1)) > 0
     assert str(ROOT) not in text  # no absolute path of this machine
+
+
+def test_profile_lines_name_files_without_a_path_of_this_machine() -> None:
+    import cProfile
+    import json
+
+    from benchmarks.profiles import top_lines
+    from callwatch.api.models import parse_page
+
+    body = {"code": 0, "msg": "ok", "data": {"records": [
+        {"jobId": 5_000_600 + i, "taskName": f"t{i}", "status": 1} for i in range(50)],
+        "total": 50, "size": 100, "current": 1, "pages": 1}}
+    prof = cProfile.Profile()
+    prof.enable()
+    parse_page(json.loads(json.dumps(body)))
+    prof.disable()
+    lines = top_lines(prof)
+    assert any("callwatch/api/models.py" in line for line in lines)
+    for line in lines:
+        assert str(ROOT) not in line and "site-packages" not in line
+        assert not re.search(r"\s/\w", line), line  # no absolute path at all
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    from benchmarks.report import pct
+
+    sample = [float(n) for n in range(1, 101)]
+    assert (pct(sample, 0.5), pct(sample, 0.9), pct(sample, 0.99)) == (50.0, 90.0, 99.0)
+    assert pct([7.0], 0.99) == 7.0
