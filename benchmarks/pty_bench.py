@@ -79,14 +79,24 @@ def first_frame(cmd: Sequence[str], env: dict[str, str], markers: Sequence[bytes
         run.stop()
 
 
-def bytes_per_cycle(cmd: Sequence[str], env: dict[str, str], markers: Sequence[bytes],
-                    settle: float, cycles: int, interval: float = 1.0,
-                    cwd: str | None = None) -> float:
-    """Bytes written per refresh interval, counted after the first frame and ``settle``."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a running process, from /proc (clock ticks)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_figures(cmd: Sequence[str], env: dict[str, str], markers: Sequence[bytes],
+                 settle: float, seconds: float, cwd: str | None = None) -> dict[str, float]:
+    """Left alone after the first frame and ``settle``: bytes written per 2 s and the
+    share of a core, over ``seconds``."""
     run = spawn(cmd, env, cwd)
     try:
         run.wait_for(markers)
         run.read(settle)
-        return run.read(cycles * interval) / cycles
+        c0, w0 = cpu_seconds(run.proc.pid), time.monotonic()
+        got = run.read(seconds)
+        share = (cpu_seconds(run.proc.pid) - c0) / (time.monotonic() - w0)
+        return {"bytes_per_2s": got / seconds * 2, "share": share, "seconds": seconds}
     finally:
         run.stop()

@@ -1,17 +1,27 @@
-"""callwatch's performance, measured against baselines in the same run.
+"""callwatch's performance on the workload users run, against baselines in the same run.
 
-    python -m benchmarks.run [--sizes 10,100,1000,10000] [--quick] [--output PATH]
+    python -m benchmarks.run [--quick | --long] [--sizes 1000,10000] [--output PATH]
 
-1. requests per refresh cycle: callwatch's planner against a naive poller;
-2. CPU per cycle and peak RSS of the real app (headless, in a child process) against
-   a bare Textual DataTable with the same changes; CPU share while nothing changes;
-   key-press answer times;
-3. time to the first full frame of ``callwatch --demo`` against a Textual hello-world,
-   in a real pseudo-terminal;
-4. bytes written to a real pseudo-terminal per cycle, idle and with 10% of rows changing.
+Everything talks to ``callwatch sim`` itself (speed 1: about 5 in 6 active tasks move
+between two refreshes) in its own process on loopback, except the first table (requests
+per cycle against a naive poller, a simulator in a thread that counts every request).
 
-The simulator always runs in its own process on loopback. The table is printed and
-written to ``docs/PERFORMANCE.md`` with the machine it ran on.
+1. requests per refresh cycle, and per cursor move (counted at the simulator);
+2. the real app, built as the ``callwatch`` command builds it, started with
+   ``--all-active`` (discovery included) and with the ids, ``--interval 2``, headless at
+   160x50 in its own process: the first load; key presses at random moments of the cycle,
+   each timed to the first frame that shows it; CPU per cycle over whole cycles (the
+   cycles' real period too); RSS after the histories are full; cProfile's top lines;
+3. floors measured in the same run: a bare Textual DataTable making the same changes, and
+   the "physical floor" (the same list pages through ``json.loads`` and callwatch's parser);
+4. idle at the default interval in a real pseudo-terminal: CPU share and bytes written;
+5. start-up: first frame against a Textual hello-world, ``callwatch status ID`` against
+   ``python -c "import httpx"``.
+
+The default run takes about 15 minutes on 2 cores; histories fill at 120 cycles, so RSS at
+10,000 tasks is read after ``--long``'s 150 cycles only (the default says how many it
+had). ``--quick`` checks the benchmark itself at small sizes, not the product. The report
+is printed and written to ``docs/PERFORMANCE.md`` with the machine it ran on.
 """
 
 from __future__ import annotations
@@ -21,45 +31,74 @@ import datetime as dt
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from benchmarks import pty_bench
-from benchmarks.bench_sim import KEY, SECRET, job_ids, sim_process
+from benchmarks import pty_bench, startup
+from benchmarks.bench_sim import KEY, SECRET
+from benchmarks.livesim import FIRST_ID, FROZEN, callwatch_sim
+from benchmarks.report import report
 from benchmarks.requests_per_cycle import Row
 from benchmarks.requests_per_cycle import run as run_requests
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SIZES = (10, 100, 1000, 10_000)
-DEFAULT_INTERVAL = 5.0
+MODES = ("all-active", "ids")
+HISTORY_FULL = 150  # cycles: every history (120 samples) full, and then some
 
 
 @dataclass
 class Settings:
-    sizes: tuple[int, ...]
-    cycles: int = 10
-    idle_seconds: float = 10.0
+    label: str
+    request_sizes: tuple[int, ...] = (10, 100, 1000, 10_000)
+    sizes: tuple[int, ...] = (1000, 10_000)
+    interval: float = 2.0
+    cpu_seconds: float = 30.0
+    probe_seconds: float = 45.0
+    moves: int = 3
+    profile_cycles: int = 3
+    rss_cycles_upto: int = 1000  # sizes up to this run until histories are full
+    floor_cycles: int = 10
+    physical_cycles: int = 3
+    idle_size: int = 1000
+    idle_settle: float = 12.0  # two cycles at 5 s: the calls/min figures have appeared
+    idle_seconds: float = 30.0
+    status_runs: int = 11
     frame_runs: int = 7
-    pty_cycles: int = 10
-    pty_settle: float = 5.0
-    pty_size: int = 1000
+
+
+def quick() -> Settings:
+    return Settings("quick (small sizes, short windows: checks the benchmark, not the "
+                    "product)", request_sizes=(10, 100), sizes=(100,), interval=1.0,
+                    cpu_seconds=2.0, probe_seconds=2.0, moves=1, profile_cycles=1,
+                    rss_cycles_upto=0, floor_cycles=2, physical_cycles=1, idle_size=100,
+                    idle_settle=0.5, idle_seconds=3.0, status_runs=1, frame_runs=1)
+
+
+def long() -> Settings:
+    return Settings("long (RSS after 150 cycles at every size; longer windows)",
+                    cpu_seconds=60.0, probe_seconds=90.0, moves=5,
+                    rss_cycles_upto=sys.maxsize, floor_cycles=20)
 
 
 @dataclass
 class Results:
+    settings: Settings
     machine: dict[str, str]
     requests: list[Row] = field(default_factory=list)
-    cpu: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    live: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    bare: dict[int, dict[str, Any]] = field(default_factory=dict)
+    physical: dict[int, dict[str, Any]] = field(default_factory=dict)
+    idle: dict[str, float] = field(default_factory=dict)
     frames: dict[str, list[float]] = field(default_factory=dict)
-    pty: dict[str, float] = field(default_factory=dict)
-    pty_size: int = 0
+    status: dict[str, list[float]] = field(default_factory=dict)
+    minutes: float = 0.0
 
 
 def machine() -> dict[str, str]:
@@ -78,9 +117,12 @@ def machine() -> dict[str, str]:
 
 
 def child_env(tmp: str, base_url: str | None = None) -> dict[str, str]:
+    """A fresh config and state folder for each child: nothing carries over (the app
+    saves its watch list, which would change the next start)."""
+    home = tempfile.mkdtemp(dir=tmp)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLWATCH_")}
-    env.update(PYTHONPATH=str(ROOT), CALLWATCH_CONFIG_DIR=f"{tmp}/config",
-               CALLWATCH_STATE_DIR=f"{tmp}/state",
+    env.update(PYTHONPATH=str(ROOT), CALLWATCH_CONFIG_DIR=f"{home}/config",
+               CALLWATCH_STATE_DIR=f"{home}/state",
                PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
     if base_url is not None:
         env.update(CALLWATCH_API_KEY=KEY, CALLWATCH_API_SECRET=SECRET,
@@ -90,7 +132,7 @@ def child_env(tmp: str, base_url: str | None = None) -> dict[str, str]:
 
 def run_child(args: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
     proc = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=1800)
+                          env=env, cwd=ROOT, timeout=3 * 3600)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT="):
             result: dict[str, Any] = json.loads(line.split("=", 1)[1])
@@ -98,199 +140,94 @@ def run_child(args: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
     raise RuntimeError(f"{args[0]} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
 
 
-def measure_cpu(s: Settings, tmp: str, size: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    with sim_process(size, frozen=True) as sim:
-        cw = run_child(["benchmarks.monitor_cpu", "--base-url", sim.base_url,
-                        "--tasks", str(size), "--cycles", str(s.cycles),
-                        "--idle-seconds", str(s.idle_seconds), "--keys"], child_env(tmp))
-    bare = run_child(["benchmarks.bare_table", "cpu", "--tasks", str(size),
-                      "--cells", str(round(cw["cells_per_cycle"])), "--cycles", str(s.cycles)],
-                     child_env(tmp))
-    return cw, bare
+def measure_live(s: Settings, tmp: str, size: int, mode: str) -> dict[str, Any]:
+    args = ["benchmarks.live_app", "--interval", str(s.interval),
+            "--cpu-seconds", str(s.cpu_seconds), "--probe-seconds", str(s.probe_seconds),
+            "--moves", str(s.moves),
+            "--min-cycles", str(HISTORY_FULL if size <= s.rss_cycles_upto else 0)]
+    args += ["--all-active"] if mode == "all-active" else ["--ids", str(size)]
+    if mode == "all-active" and size == max(s.sizes):
+        args += ["--profile-cycles", str(s.profile_cycles)]
+    with callwatch_sim(size) as sim:
+        return run_child([*args, "--base-url", sim.base_url], child_env(tmp, sim.base_url))
 
 
-COLD = "callwatch --demo, no bytecode cache"
-
-
-def measure_frames(s: Settings, tmp: str) -> dict[str, list[float]]:
-    """Both programs with bytecode caches, as installed by pip (Textual's bytecode is
-    compiled at install; an editable callwatch writes its own on first start unless
-    PYTHONDONTWRITEBYTECODE forbids it). A private cache folder keeps the checkout clean;
-    one untimed start of each fills it. Also timed, for the record: callwatch compiled
-    from source at every start, as under PYTHONDONTWRITEBYTECODE."""
-    warm = {**child_env(tmp), "PYTHONPYCACHEPREFIX": f"{tmp}/pycache"}
-    warm.pop("PYTHONDONTWRITEBYTECODE", None)
-    cold = {**child_env(tmp), "PYTHONDONTWRITEBYTECODE": "1"}
-    cold.pop("PYTHONPYCACHEPREFIX", None)
-    demo = [sys.executable, "-m", "callwatch", "--demo"]
-    hello = [sys.executable, "-m", "benchmarks.hello"]
-    demo_marks, hello_marks = [b"june-promo-01", b"Quit"], [b"Hello, World!", b"Quit"]
-    for cmd, marks in ((demo, demo_marks), (hello, hello_marks)):
-        pty_bench.first_frame(cmd, warm, marks, cwd=str(ROOT))  # fills the cache
-    out: dict[str, list[float]] = {"callwatch --demo": [], "hello": [], COLD: []}
-    for _ in range(s.frame_runs):  # interleaved: drift in the machine hits both alike
-        out["callwatch --demo"].append(
-            pty_bench.first_frame(demo, warm, demo_marks, cwd=str(ROOT)))
-        out["hello"].append(pty_bench.first_frame(hello, warm, hello_marks, cwd=str(ROOT)))
-        out[COLD].append(pty_bench.first_frame(demo, cold, demo_marks, cwd=str(ROOT)))
-    return out
-
-
-def measure_pty(s: Settings, tmp: str, size: int, cells: int) -> dict[str, float]:
-    out: dict[str, float] = {}
-    ids = [str(j) for j in job_ids(size)]
-    marker = [f"bench-{ids[0]}".encode(), b"Quit"]
-    for frozen in (True, False):
-        label = "idle" if frozen else "10% rows"
-        with sim_process(size, frozen=frozen) as sim:
-            out[f"callwatch {label}"] = pty_bench.bytes_per_cycle(
-                [sys.executable, "-m", "callwatch", "--interval", "1", *ids],
-                child_env(tmp, sim.base_url), marker, s.pty_settle, s.pty_cycles,
-                cwd=str(ROOT))
-        out[f"bare {label}"] = pty_bench.bytes_per_cycle(
-            [sys.executable, "-m", "benchmarks.bare_table", "run", "--tasks", str(size),
-             "--cells", "0" if frozen else str(cells), "--interval", "1"],
-            child_env(tmp), [b"Quit", b"5000600"], s.pty_settle, s.pty_cycles,
-            cwd=str(ROOT))
-    return out
+def floor_changes(cpu: dict[str, Any]) -> tuple[int, int]:
+    """Rows and cells the bare table changes a cycle: what the app's run saw. A figure
+    the app no longer exposes is estimated (5 cells a changed row; 5 rows in 6)."""
+    rows, cells = cpu["rows_per_cycle"], cpu["cells_per_cycle"]
+    if rows is None:
+        rows = cells / 5 if cells is not None else cpu["rows"] * 5 / 6
+    if cells is None:
+        cells = rows * 5
+    return round(rows), round(cells)
 
 
 def measure(s: Settings, log: Any = sys.stderr) -> Results:
-    res = Results(machine())
+    res = Results(s, machine())
+    t0 = time.monotonic()
+
+    def step(text: str) -> None:
+        print(f"[{(time.monotonic() - t0) / 60:4.1f} min] {text}", file=log, flush=True)
+
     with tempfile.TemporaryDirectory(prefix="callwatch-bench-") as tmp:
-        print("1/4 requests per cycle …", file=log, flush=True)
-        res.requests = run_requests(s.sizes)
+        step("requests per cycle against a naive poller …")
+        res.requests = run_requests(s.request_sizes)
         for size in s.sizes:
-            print(f"2/4 CPU and memory, {size:,} tasks …", file=log, flush=True)
-            res.cpu.append(measure_cpu(s, tmp, size))
-        print("3/4 time to first frame …", file=log, flush=True)
-        res.frames = measure_frames(s, tmp)
-        res.pty_size = max([n for n in s.sizes if n <= s.pty_size] or [min(s.sizes)])
-        cells = next(round(cw["cells_per_cycle"]) for cw, _ in res.cpu
-                     if cw["tasks"] == res.pty_size)
-        print(f"4/4 terminal bytes per cycle, {res.pty_size:,} tasks …", file=log, flush=True)
-        res.pty = measure_pty(s, tmp, res.pty_size, cells)
+            for mode in MODES:
+                step(f"the app, {size:,} tasks, {mode} …")
+                res.live[(size, mode)] = measure_live(s, tmp, size, mode)
+            rows, cells = floor_changes(res.live[(size, "all-active")]["cpu"])
+            step(f"floors, {size:,} tasks ({rows:,} rows, {cells:,} cells a cycle) …")
+            res.bare[size] = run_child(
+                ["benchmarks.bare_table", "cpu", "--tasks", str(size), "--rows", str(rows),
+                 "--cells", str(cells), "--cycles", str(s.floor_cycles),
+                 "--interval", str(s.interval)], child_env(tmp))
+            with callwatch_sim(size) as sim:
+                res.physical[size] = run_child(
+                    ["benchmarks.physical_floor", "--base-url", sim.base_url,
+                     "--cycles", str(s.physical_cycles), "--interval", str(s.interval)],
+                    child_env(tmp, sim.base_url))
+        step(f"idle at the default interval, {s.idle_size:,} tasks; status ID …")
+        with callwatch_sim(s.idle_size, speed=FROZEN) as sim:
+            res.idle = pty_bench.idle_figures(
+                [*startup.callwatch_command(), "--all-active"], child_env(tmp, sim.base_url),
+                [b"june-promo-01", b"Quit"], s.idle_settle, s.idle_seconds, cwd=str(ROOT))
+            res.idle["tasks"] = s.idle_size
+            res.status = startup.measure_status(child_env(tmp, sim.base_url), tmp, FIRST_ID,
+                                                s.status_runs)
+        step("time to first frame …")
+        res.frames = startup.measure_frames(child_env(tmp), tmp, s.frame_runs)
+    step("done")
     return res
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
-
-
-def _ok(good: bool) -> str:
-    return "yes" if good else "**no**"
-
-
-def report(res: Results) -> str:
-    lines = ["# Performance", "",
-             "Measured by `python -m benchmarks.run` (the simulator in its own process on "
-             "loopback; every ratio is against a baseline measured in the same run).", "",
-             "| machine | |", "| --- | --- |"]
-    lines += [f"| {k} | {v} |" for k, v in res.machine.items()]
-    lines += ["", "## 1. Requests per refresh cycle (counted at the server)", "",
-              "A naive poller sends one detail request per task per cycle. "
-              "Target: at most 11 with 1,000 active tasks.", "",
-              "| watched active tasks | callwatch | naive | ratio | target met |",
-              "| ---: | ---: | ---: | ---: | --- |"]
-    for r in res.requests:
-        target = _ok(r.callwatch <= 11) if r.tasks == 1000 else "–"
-        lines.append(f"| {r.tasks:,} | {r.callwatch} | {r.naive:,} | {r.ratio:.3f} | {target} |")
-    lines += ["", "## 2. CPU and memory of the monitor", "",
-              "The real app, headless at 160x50, in its own process; CPU is `getrusage` of "
-              "that process over the cycles. *Changing*: 10% of the tasks move each cycle. "
-              "The floor is a bare Textual app with a DataTable of the same size changing the "
-              "same number of cells. *Idle*: simulator clock frozen. *Core share*: CPU over "
-              "wall time, left alone at the default 5 s interval (1 s header timer included). "
-              "Targets: changing ≤ 1.5x the floor at 1,000 tasks; idle < 1% of a core; at "
-              "10,000 tasks keys answer in < 100 ms and RSS < 200 MB. A key's time runs from "
-              "the press to the first frame that shows its result (`j`; `s`; `7` typed in "
-              "the filter; then backspace, which brings every row back).", "",
-              "| tasks | cells/cycle | CPU/cycle changing | floor | ratio | CPU/cycle idle "
-              "| idle core share | RSS | floor RSS | key move | key sort | key filter "
-              "| filter cleared |",
-              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-              "| ---: | ---: |"]
-    for cw, bare in res.cpu:
-        ratio = cw["cpu_change"] / bare["cpu_change"] if bare["cpu_change"] else 0.0
-        lines.append(
-            f"| {cw['tasks']:,} | {cw['cells_per_cycle']:.0f} | {_ms(cw['cpu_change'])} "
-            f"| {_ms(bare['cpu_change'])} | {ratio:.2f}x | {_ms(cw['cpu_idle_cycle'])} "
-            f"| {cw['idle_core_share'] * 100:.2f}% | {cw['rss_mb']:.0f} MB "
-            f"| {bare['rss_mb']:.0f} MB | {_ms(cw['key_move'])} | {_ms(cw['key_sort'])} "
-            f"| {_ms(cw['key_filter'])} | {_ms(cw['key_filter_clear'])} |")
-    lines += _targets_cpu(res)
-    cw_f, hello = (statistics.median(res.frames[k]) for k in ("callwatch --demo", "hello"))
-    runs = len(res.frames["hello"])
-    lines += ["", "## 3. Time to first full frame (real pseudo-terminal, 160x50)", "",
-              f"From spawning the process until a task name and the footer are on the "
-              f"terminal; median of {runs} runs, interleaved. Both with bytecode caches, "
-              f"as a pip install leaves them (one untimed start fills a private cache). "
-              f"The last row is callwatch compiled from source at every start "
-              f"(PYTHONDONTWRITEBYTECODE with an editable install), for the record. "
-              f"Target: ≤ 1.3x the hello-world.", "",
-              "| program | median | runs | ratio |", "| --- | ---: | --- | ---: |",
-              f"| Textual hello-world | {_ms(hello)} | "
-              f"{', '.join(f'{t * 1000:.0f}' for t in res.frames['hello'])} | 1.00x |",
-              f"| callwatch --demo | {_ms(cw_f)} | "
-              f"{', '.join(f'{t * 1000:.0f}' for t in res.frames['callwatch --demo'])} "
-              f"| {cw_f / hello:.2f}x |"]
-    if res.frames.get(COLD):
-        cold_f = statistics.median(res.frames[COLD])
-        lines.append(f"| {COLD} | {_ms(cold_f)} | "
-                     f"{', '.join(f'{t * 1000:.0f}' for t in res.frames[COLD])} "
-                     f"| {cold_f / hello:.2f}x |")
-    lines += ["", f"Target met: {_ok(cw_f <= 1.3 * hello)}"]
-    p = res.pty
-    lines += ["", f"## 4. Bytes written to the terminal per cycle ({res.pty_size:,} tasks)", "",
-              "The real `callwatch --interval 1` in a 160x50 pseudo-terminal against the "
-              "loopback simulator; bytes counted over the cycles after the first frame. "
-              "The bare app has a 1 s clock label and the same changes. Target: an idle "
-              "cycle writes < 300 bytes.", "",
-              "| case | callwatch | bare app | ratio |", "| --- | ---: | ---: | ---: |"]
-    for label in ("idle", "10% rows"):
-        c, b = p[f"callwatch {label}"], p[f"bare {label}"]
-        lines.append(f"| {label} | {c:,.0f} B | {b:,.0f} B | "
-                     f"{c / b if b else 0.0:.2f}x |")
-    lines += ["", f"Target met: {_ok(p['callwatch idle'] < 300)}", ""]
-    return "\n".join(lines)
-
-
-def _targets_cpu(res: Results) -> list[str]:
-    out = [""]
-    for cw, bare in res.cpu:
-        if cw["tasks"] == 1000:
-            ratio = cw["cpu_change"] / bare["cpu_change"]
-            out.append(f"- 1,000 tasks: changing cycle {ratio:.2f}x the floor "
-                       f"(target ≤ 1.5x: {_ok(ratio <= 1.5)}); idle "
-                       f"{cw['idle_core_share'] * 100:.2f}% of a core "
-                       f"(target < 1%: {_ok(cw['idle_core_share'] < 0.01)})")
-        if cw["tasks"] == 10_000:
-            worst = max(cw["key_move"], cw["key_sort"], cw["key_filter"],
-                        cw["key_filter_clear"])
-            out.append(f"- 10,000 tasks: slowest key {_ms(worst)} (target < 100 ms: "
-                       f"{_ok(worst < 0.1)}); RSS {cw['rss_mb']:.0f} MB (target < 200 MB: "
-                       f"{_ok(cw['rss_mb'] < 200)})")
-    return out if len(out) > 1 else []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default=None,
-                   help="comma-separated task counts (default 10,100,1000,10000)")
-    p.add_argument("--quick", action="store_true",
-                   help="small sizes and few cycles: checks the benchmark, not the product")
+                   help="comma-separated task counts for the app (default 1000,10000); "
+                        "also the sizes of the requests table")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--quick", action="store_true",
+                     help="small sizes and short windows: checks the benchmark, not the "
+                          "product (about a minute)")
+    how.add_argument("--long", action="store_true",
+                     help="RSS after 150 cycles at 10,000 tasks too, longer windows "
+                          "(about 30 minutes on 2 cores)")
     p.add_argument("--output", default=str(ROOT / "docs" / "PERFORMANCE.md"),
                    help="where to write the report ('-' for nowhere)")
     args = p.parse_args(argv)
-    if args.quick:
-        s = Settings(sizes=(10, 100), cycles=3, idle_seconds=1.0, frame_runs=1,
-                     pty_cycles=2, pty_settle=0.5)
-    else:
-        s = Settings(sizes=DEFAULT_SIZES)
+    s = quick() if args.quick else long() if args.long else Settings(
+        "default (RSS at 10,000 tasks before the histories are full: see --long)")
     if args.sizes:
         s.sizes = tuple(int(x) for x in args.sizes.split(",") if x.strip())
-    text = report(measure(s))
+        s.request_sizes = s.sizes
+        s.idle_size = min(s.idle_size, max(s.sizes))
+    started = dt.datetime.now()
+    res = measure(s)
+    res.minutes = (dt.datetime.now() - started).total_seconds() / 60
+    text = report(res)
     print(text)
     if args.output != "-":
         Path(args.output).write_text(text + "\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,9 +22,49 @@ def test_quick_benchmark_prints_the_table(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     text = out.read_text()
     assert text.strip() == proc.stdout.strip()
-    for heading in ("Requests per refresh cycle", "CPU and memory", "first full frame",
-                    "Bytes written to the terminal"):
+    for heading in ("Targets", "Requests", "Keys and the first load", "CPU per refresh cycle",
+                    "Memory", "Idle", "Start-up", "Profile: 10 tasks, all-active"):
         assert heading in text
+    assert "Mode: quick" in text
     assert "| 10 | 2 | 10 |" in text  # 10 tasks: one list page + the selected task's detail
     assert "Textual | " in text and "cores | " in text
+    # One target row per figure of the table, each answered.
+    targets = text.split("## Targets", 1)[1].split("\n## ", 1)[0]
+    assert len(re.findall(r"\| (yes|\*\*no\*\*|not measured) \|$", targets, re.M)) == 10
+    # Both starts of the app ran, with keys timed and requests counted at the simulator.
+    for mode in ("all-active", "ids"):
+        row = re.search(rf"^\| 10 \| {mode} \| (\d+\.\d) \| ([\d, ]+) \|$", text, re.M)
+        assert row is not None, mode
+        assert float(row.group(1)) >= 1  # at least the list page
+    keys = re.search(r"^\| 10 \| all-active \| [\d.]+ s \|.*\| (\d+) \|$", text, re.M)
+    assert keys is not None and int(keys.group(1)) > 0
     assert str(ROOT) not in text  # no absolute path of this machine
+
+
+def test_profile_lines_name_files_without_a_path_of_this_machine() -> None:
+    import cProfile
+    import json
+
+    from benchmarks.profiles import top_lines
+    from callwatch.api.models import parse_page
+
+    body = {"code": 0, "msg": "ok", "data": {"records": [
+        {"jobId": 5_000_600 + i, "taskName": f"t{i}", "status": 1} for i in range(50)],
+        "total": 50, "size": 100, "current": 1, "pages": 1}}
+    prof = cProfile.Profile()
+    prof.enable()
+    parse_page(json.loads(json.dumps(body)))
+    prof.disable()
+    lines = top_lines(prof)
+    assert any("callwatch/api/models.py" in line for line in lines)
+    for line in lines:
+        assert str(ROOT) not in line and "site-packages" not in line
+        assert not re.search(r"\s/\w", line), line  # no absolute path at all
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    from benchmarks.report import pct
+
+    sample = [float(n) for n in range(1, 101)]
+    assert (pct(sample, 0.5), pct(sample, 0.9), pct(sample, 0.99)) == (50.0, 90.0, 99.0)
+    assert pct([7.0], 0.99) == 7.0

@@ -1,0 +1,258 @@
+"""Child process: the real callwatch app against ``callwatch sim``, as a user starts it.
+
+``python -m benchmarks.live_app --base-url URL (--all-active | --ids N) [...]`` builds the
+app exactly as the ``callwatch`` command does (its parser, its start-up), runs it headless
+at 160x50 and prints one ``RESULT=`` JSON line:
+
+- *load*: seconds from start to the first frame showing every active task (``--all-active``:
+  discovery included) or every row with data (ids); keys pressed meanwhile;
+- *cpu*: over whole cycles at the given interval (start-to-start as the app schedules
+  it), ``getrusage`` of this process against wall time, cycles, requests counted at the
+  simulator, rows and cells changed;
+- *keys*: cursor moves at random moments across the cycle, each timed to its frame;
+- *moves*: requests the simulator receives for one cursor move (nothing else asks);
+- *profile*: cProfile's top lines over a few cycles (``--profile-cycles``);
+- *rss*: after ``--min-cycles`` cycles (histories fill at 120), more driven back-to-back;
+  then *cpu_full*, CPU per cycle again with the histories full.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import resource
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from benchmarks.bench_sim import KEY, SECRET
+from benchmarks.keyprobe import KeyProber
+from benchmarks.livesim import clear_stats, read_stats, sim_ids
+from benchmarks.profiles import top_lines
+from callwatch.api.client import ApiClient, Credentials, TimeWindow
+from callwatch.api.models import ACTIVE_STATES
+from callwatch.api.signing import Secret
+from callwatch.cli.monitor_cmd import _build_app, _startup_gc, build_parser
+from callwatch.monitor import CycleResult
+from callwatch.tui.app import CallwatchApp
+
+SIZE = (160, 50)
+SHOWCASE = 12  # callwatch sim's first tasks: one of each state
+
+
+def cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def rss_mb() -> tuple[float, float]:
+    """(current, peak) resident set of this process."""
+    now = peak = 0.0
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                now = int(line.split()[1]) / 1024
+            elif line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) / 1024
+    return now, peak
+
+
+async def active_total(base_url: str) -> int:
+    """Unfinished tasks in the account, as the list reports them (one request)."""
+    async with ApiClient(Credentials(KEY, Secret(SECRET)), base_url=base_url) as client:
+        page = await client.query(TimeWindow.last(30), ACTIVE_STATES, 1, 1)
+    return page.total
+
+
+class CycleLog:
+    """Each cycle's start, end and changed rows, seen by wrapping ``run_cycle``; its end
+    also wakes whoever waits for it (polling often would cost the app's process CPU)."""
+
+    def __init__(self, app: CallwatchApp) -> None:
+        self.entries: list[tuple[float, float, int]] = []
+        self.ended = asyncio.Event()
+        original: Callable[[], Awaitable[CycleResult]] = app.monitor.run_cycle
+
+        async def run_cycle() -> CycleResult:
+            t0 = time.perf_counter()
+            result = await original()
+            self.entries.append((t0, time.perf_counter(), len(result.changed)))
+            self.ended.set()
+            return result
+
+        app.monitor.run_cycle = run_cycle  # type: ignore[method-assign]
+
+
+async def until(check: Callable[[], bool], timeout: float, what: str,
+                wake: asyncio.Event | None = None, poll: float = 0.01) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        if wake is None:
+            await asyncio.sleep(poll)
+            continue
+        wake.clear()
+        if check():
+            return
+        try:
+            await asyncio.wait_for(wake.wait(), poll)
+        except TimeoutError:
+            pass
+
+
+async def cycle_end(app: CallwatchApp, log: CycleLog, timeout: float = 300.0) -> int:
+    """Wait for the next cycle to end (woken by it; if the monitor stops calling
+    ``run_cycle`` itself, found by polling twice a second); returns the cycle count."""
+    n = app.monitor.cycles
+    await until(lambda: app.monitor.cycles > n, timeout, "a refresh cycle", log.ended, 0.5)
+    return app.monitor.cycles
+
+
+async def measure_cpu(app: CallwatchApp, log: CycleLog, base_url: str,
+                      seconds: float) -> dict[str, Any]:
+    """CPU over whole cycles, from the end of one to the end of another."""
+    table = app.main.table
+    await cycle_end(app, log)
+    await asyncio.to_thread(clear_stats, base_url)
+    n0, c0, w0, e0 = app.monitor.cycles, cpu(), time.perf_counter(), len(log.entries)
+    cells0 = getattr(table, "cells_changed", 0)
+    while time.perf_counter() - w0 < seconds:
+        await cycle_end(app, log)
+    n, c, w = app.monitor.cycles - n0, cpu() - c0, time.perf_counter() - w0
+    requests = (await asyncio.to_thread(read_stats, base_url)).get("requests", 0)
+    entries = log.entries[e0:]
+    starts = [s for s, _, _ in entries]
+    return {
+        "cycles": n, "cpu": c, "wall": w, "cpu_per_cycle": c / n, "share": c / w,
+        "period": (starts[-1] - starts[0]) / (len(starts) - 1) if len(starts) > 1 else w / n,
+        "requests_per_cycle": requests / n,
+        "rows_per_cycle": sum(r for _, _, r in entries) / len(entries) if entries else None,
+        "cells_per_cycle": (getattr(table, "cells_changed", 0) - cells0) / n
+        if hasattr(table, "cells_changed") else None,
+        "rows": table.row_count,
+    }
+
+
+async def settle_requests(base_url: str, quiet: float = 1.5, timeout: float = 120.0) -> int:
+    """Requests the simulator received, once none has come for ``quiet`` seconds."""
+    last, since = -1, time.monotonic()
+    deadline = since + timeout
+    while time.monotonic() < deadline:
+        n = (await asyncio.to_thread(read_stats, base_url)).get("requests", 0)
+        if n != last:
+            last, since = n, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            break
+        await asyncio.sleep(0.1)
+    return last
+
+
+async def measure_moves(app: CallwatchApp, log: CycleLog, prober: KeyProber, base_url: str,
+                        moves: int) -> list[int]:
+    """Requests per cursor move, with the refresh interval out of the way. Each move goes
+    down to a row never selected before, so its task has no detail yet."""
+    mon = app.monitor
+    interval = mon.interval
+    mon.interval = 3600.0
+    await cycle_end(app, log)  # the loop now waits an hour
+    # The probes left the cursor on the first or the second row. Moves not counted put it
+    # past both, and past the simulator's first twelve tasks (one of each state: a
+    # finished task's detail is known already, and a move onto it asks for nothing).
+    past = max(2, min(SHOWCASE, app.main.table.row_count - moves - 1))
+    for _ in range(past):
+        if prober.shown_row >= past:
+            break
+        await asyncio.to_thread(prober.press, "j")
+    await settle_requests(base_url)
+    out: list[int] = []
+    for _ in range(moves):
+        await asyncio.to_thread(clear_stats, base_url)
+        await asyncio.to_thread(prober.press, "j")
+        out.append(await settle_requests(base_url))
+    mon.interval = interval
+    mon.refresh_now()  # back to the usual rhythm
+    await cycle_end(app, log)
+    return out
+
+
+async def profile_cycles(app: CallwatchApp, log: CycleLog, cycles: int) -> list[str]:
+    prof = cProfile.Profile()
+    await cycle_end(app, log)
+    prof.enable()
+    for _ in range(cycles):
+        await cycle_end(app, log)
+    prof.disable()
+    return top_lines(prof)
+
+
+async def fill_histories(app: CallwatchApp, log: CycleLog, cycles: int) -> None:
+    """Cycles back-to-back until ``cycles`` have run (one history sample each)."""
+    while app.monitor.cycles < cycles:
+        app.monitor.refresh_now()
+        await cycle_end(app, log)
+
+
+async def measure(a: argparse.Namespace) -> dict[str, Any]:
+    ids = sim_ids(a.ids) if a.ids else []
+    expect = await active_total(a.base_url) if a.all_active else len(ids)
+    argv = ["--interval", str(a.interval), *(["--all-active"] if a.all_active else [])]
+    t_start = time.perf_counter()
+    with _startup_gc():
+        app = _build_app(build_parser().parse_args(argv), ids)
+    log = CycleLog(app)
+    out: dict[str, Any] = {"mode": "all-active" if a.all_active else "ids", "expect": expect}
+    # Pressing from the first frame that shows a row on: run_test() itself returns only
+    # once the first refresh has been applied (the app waits for it before its first frame).
+    prober = KeyProber(app)
+    prober.install()
+    loaded = prober.first_frame_when(
+        lambda: app.monitor.cycles >= 1 and app.main.table.row_count >= expect)
+    prober.start()
+    async with app.run_test(size=SIZE):
+        await until(lambda: bool(loaded), a.load_timeout, "every task on screen", poll=0.05)
+        out["load_keys"] = await prober.stop()
+        out["load"] = loaded[0] - t_start
+        for _ in range(2):
+            await cycle_end(app, log)
+        out["cpu"] = await measure_cpu(app, log, a.base_url, a.cpu_seconds)
+        prober.start()
+        await asyncio.sleep(a.probe_seconds)
+        out["keys"] = await prober.stop()
+        out["moves"] = await measure_moves(app, log, prober, a.base_url, a.moves)
+        if a.profile_cycles:
+            out["profile"] = await profile_cycles(app, log, a.profile_cycles)
+        if a.min_cycles:
+            await fill_histories(app, log, a.min_cycles)
+            out["rss"], out["rss_peak"] = rss_mb()
+            # The per-task work grows with the histories: CPU again, now they are full.
+            out["cpu_full"] = await measure_cpu(app, log, a.base_url, a.cpu_seconds)
+        else:
+            out["rss"], out["rss_peak"] = rss_mb()
+        out["cycles"] = app.monitor.cycles
+        app.exit(0)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--base-url", required=True)
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--all-active", action="store_true")
+    mode.add_argument("--ids", type=int, default=0, help="watch the first N ids")
+    p.add_argument("--interval", type=float, default=2.0)
+    p.add_argument("--cpu-seconds", type=float, default=30.0)
+    p.add_argument("--probe-seconds", type=float, default=45.0)
+    p.add_argument("--moves", type=int, default=3)
+    p.add_argument("--profile-cycles", type=int, default=0)
+    p.add_argument("--min-cycles", type=int, default=0)
+    p.add_argument("--load-timeout", type=float, default=600.0)
+    result = asyncio.run(measure(p.parse_args(argv)))
+    print("RESULT=" + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

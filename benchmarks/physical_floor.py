@@ -1,0 +1,102 @@
+"""Child process: the physical floor of a refresh cycle.
+
+``python -m benchmarks.physical_floor --base-url URL --cycles K`` lets callwatch's own
+monitor (``--all-active``) run K+1 cycles against the simulator at the refresh interval
+and keeps the list pages it received, as bytes. Then it times only what no monitor can
+skip: ``json.loads`` of those pages and callwatch's ``Job`` parser (``parse_page``, with
+the client's memo of unchanged records, warmed by the cycle before). No network, no
+diffing, no screen. Prints ``RESULT=`` JSON with CPU seconds per cycle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from typing import Any
+
+import httpx
+
+from benchmarks.bench_sim import KEY, SECRET
+from callwatch.api.client import ApiClient, Credentials
+from callwatch.api.models import RecordMemo, parse_page
+from callwatch.api.signing import Secret
+from callwatch.monitor import Monitor
+
+
+class Recorder(httpx.AsyncHTTPTransport):
+    """A real transport that also keeps the body of every list page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pages: list[bytes] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        resp = await super().handle_async_request(request)
+        body = await resp.aread()
+        await resp.aclose()
+        if request.url.path.endswith("/group/call/query"):
+            self.pages.append(body)
+        return httpx.Response(resp.status_code, headers=resp.headers, content=body,
+                              request=request)
+
+
+async def record(base_url: str, cycles: int, interval: float) -> list[list[bytes]]:
+    """The list pages of each cycle of a real --all-active monitor."""
+    rec = Recorder()
+    client = ApiClient(Credentials(KEY, Secret(SECRET)), base_url=base_url, transport=rec)
+    out: list[list[bytes]] = []
+    try:
+        mon = Monitor(client, interval=interval, all_active=True)
+        for n in range(cycles + 1):
+            if n:
+                await asyncio.sleep(interval)
+            rec.pages = []
+            await mon.run_cycle()
+            out.append(rec.pages)
+    finally:
+        await client.aclose()
+    return out
+
+
+def parse_cycle(pages: list[bytes], memo: RecordMemo) -> int:
+    records = 0
+    for body in pages:
+        records += len(parse_page(json.loads(body), memo).records)
+    return records
+
+
+def cpu_per_cycle(cycles: list[list[bytes]], repeats: int = 3) -> tuple[float, int]:
+    """The least CPU per cycle over ``repeats`` passes (each from an empty memo)."""
+    best, records = float("inf"), 0
+    for _ in range(repeats):
+        memo: RecordMemo = {}
+        parse_cycle(cycles[0], memo)  # the cycle before: its records are the memo
+        times = []
+        for pages in cycles[1:]:
+            t0 = time.process_time()
+            records = parse_cycle(pages, memo)
+            times.append(time.process_time() - t0)
+        best = min(best, statistics.mean(times))
+    return best, records
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--base-url", required=True)
+    p.add_argument("--cycles", type=int, default=3)
+    p.add_argument("--interval", type=float, default=2.0)
+    args = p.parse_args(argv)
+    cycles = asyncio.run(record(args.base_url, args.cycles, args.interval))
+    cpu, records = cpu_per_cycle(cycles)
+    result: dict[str, Any] = {
+        "cpu_per_cycle": cpu, "records": records, "pages": len(cycles[-1]),
+        "bytes": sum(len(b) for b in cycles[-1])}
+    print("RESULT=" + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
