@@ -24,7 +24,7 @@ import cProfile
 import json
 import resource
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from benchmarks.bench_sim import KEY, SECRET
@@ -35,7 +35,7 @@ from callwatch.api.client import ApiClient, Credentials, TimeWindow
 from callwatch.api.models import ACTIVE_STATES
 from callwatch.api.signing import Secret
 from callwatch.cli.monitor_cmd import _build_app, _startup_gc, build_parser
-from callwatch.monitor import CycleResult
+from callwatch.monitor import TaskView
 from callwatch.tui.app import CallwatchApp
 
 SIZE = (160, 50)
@@ -67,22 +67,31 @@ async def active_total(base_url: str) -> int:
 
 
 class CycleLog:
-    """Each cycle's start, end and changed rows, seen by wrapping ``run_cycle``; its end
-    also wakes whoever waits for it (polling often would cost the app's process CPU)."""
+    """Each cycle's start, end and changed rows, seen by wrapping the monitor's cycle
+    and its updates; a cycle's end also wakes whoever waits for it (polling often would
+    cost the app's process CPU)."""
 
     def __init__(self, app: CallwatchApp) -> None:
         self.entries: list[tuple[float, float, int]] = []
         self.ended = asyncio.Event()
-        original: Callable[[], Awaitable[CycleResult]] = app.monitor.run_cycle
+        self._changed = 0
+        mon = app.monitor
+        cycle: Callable[[], Awaitable[None]] = mon._cycle
+        publish: Callable[..., None] = mon.publish
 
-        async def run_cycle() -> CycleResult:
-            t0 = time.perf_counter()
-            result = await original()
-            self.entries.append((t0, time.perf_counter(), len(result.changed)))
+        async def counted_cycle() -> None:
+            t0, before = time.perf_counter(), self._changed
+            await cycle()
+            self.entries.append((t0, time.perf_counter(), self._changed - before))
             self.ended.set()
-            return result
 
-        app.monitor.run_cycle = run_cycle  # type: ignore[method-assign]
+        def counted_publish(changed: Iterable[TaskView], *args: Any, **kwargs: Any) -> None:
+            changed = tuple(changed)
+            self._changed += len(changed)
+            publish(changed, *args, **kwargs)
+
+        mon._cycle = counted_cycle  # type: ignore[method-assign]
+        mon.publish = counted_publish  # type: ignore[method-assign]
 
 
 async def until(check: Callable[[], bool], timeout: float, what: str,
@@ -104,8 +113,8 @@ async def until(check: Callable[[], bool], timeout: float, what: str,
 
 
 async def cycle_end(app: CallwatchApp, log: CycleLog, timeout: float = 300.0) -> int:
-    """Wait for the next cycle to end (woken by it; if the monitor stops calling
-    ``run_cycle`` itself, found by polling twice a second); returns the cycle count."""
+    """Wait for the next cycle to end (woken by it, else found by polling twice a
+    second); returns the cycle count."""
     n = app.monitor.cycles
     await until(lambda: app.monitor.cycles > n, timeout, "a refresh cycle", log.ended, 0.5)
     return app.monitor.cycles
