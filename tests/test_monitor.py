@@ -199,6 +199,15 @@ async def test_run_loop_updates_progressively_and_pause_stops_requests() -> None
     mon.refresh_now()  # two wakes, one cycle
     await asyncio.sleep(0.3)
     assert mon.cycles == cycles + 1
+    # A new interval re-times the wait at once, without a cycle of its own.
+    mon.interval = 3600
+    await asyncio.sleep(1.2)
+    cycles = mon.cycles
+    await asyncio.sleep(1.2)
+    assert mon.cycles == cycles  # an hour away now
+    mon.interval = 1
+    await asyncio.sleep(0.3)
+    assert mon.cycles == cycles + 1  # more than 1 s since the last start: due at once
     mon.set_paused(True)
     await asyncio.sleep(0.1)
     state.stats.clear()

@@ -73,8 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="port to listen on (default 8765; 0: any free port)")
     p.add_argument("--jobs", type=_number(0, MAX_JOBS, integer=True), default=12,
                    help="tasks to create (default 12)")
-    p.add_argument("--speed", type=_number(1e-3, MAX_SPEED), default=1.0,
-                   help="simulated seconds per real second (default 1.0)")
+    p.add_argument("--speed", type=_number(0, MAX_SPEED), default=1.0,
+                   help="simulated seconds per real second (default 1.0; 0 freezes the clock)")
     p.add_argument("--seed", type=_number(-MAX_INT, MAX_INT, integer=True), default=1,
                    help="random seed of the tasks' numbers (default 1)")
     p.add_argument("--faults", choices=PROFILES, default="none",

@@ -69,6 +69,7 @@ class Monitor(WatchList):
         self.last_success: float | None = None  # monotonic time of the last good answer
         self.cycles = 0  # cycles whose requests have all ended
         self._wake = asyncio.Event()
+        self._cycle_wanted = False  # refresh_now(): the next cycle at once
         self._stopping = False
         self._on_update: OnUpdate | None = None
         self._collected: list[Update] | None = None  # run_cycle() gathers updates here
@@ -90,6 +91,7 @@ class Monitor(WatchList):
     @interval.setter
     def interval(self, seconds: float) -> None:
         self._interval = self.clamp_interval(seconds)
+        self._wake.set()  # the wait for the next cycle is timed again (no cycle now)
 
     @property
     def backoff(self) -> float:
@@ -134,6 +136,7 @@ class Monitor(WatchList):
             task.retry_at = 0.0
             if task.view.missing:
                 task.view = TaskView(task.view.job_id, task.view.job)
+        self._cycle_wanted = True
         self._wake.set()
 
     def fetch_detail(self, job_id: int) -> None:
@@ -153,6 +156,7 @@ class Monitor(WatchList):
         self._list.reset()
         self.memo = {}
         self._sent = client.requests_sent
+        self._cycle_wanted = True
         self._wake.set()
 
     def stop(self) -> None:
@@ -171,17 +175,28 @@ class Monitor(WatchList):
         try:
             while not self._stopping:
                 self._wake.clear()
+                self._cycle_wanted = False
                 started = loop.time()
                 if not self.paused and not self.blocked:
                     self._spawn(self._cycle())
-                delay = started + self.effective_interval - loop.time()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, delay))
-                except TimeoutError:
-                    pass
+                await self._until_next(started)
         finally:
             self._on_update = None
             await self._cancel_running()
+
+    async def _until_next(self, started: float) -> None:
+        """Wait an interval from ``started``, or less when a cycle is asked for; a new
+        interval (+/-, backoff) re-times the wait at once."""
+        loop = asyncio.get_running_loop()
+        while not self._stopping and not self._cycle_wanted:
+            delay = started + self.effective_interval - loop.time()
+            if delay <= 0:
+                return
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            except TimeoutError:
+                return
+            self._wake.clear()
 
     async def run_cycle(self) -> Update:
         """One whole cycle, waiting for every request of it; the updates merged."""
