@@ -164,9 +164,11 @@ class ApiClient:
 
     # --- endpoints -------------------------------------------------------------------
 
-    async def detail(self, job_id: int) -> Job:
+    async def detail(self, job_id: int, *, deadline: float | None = None) -> Job:
+        """One task with every field. ``deadline``: seconds for the whole call, retries
+        included (at most the policy's)."""
         path = f"{self.brand.voice_prefix}/group/call/detail/{int(job_id)}"
-        return parse_detail_data(await self._call("GET", path))
+        return parse_detail_data(await self._call("GET", path, deadline=deadline))
 
     async def query(
         self,
@@ -176,6 +178,7 @@ class ApiClient:
         size: int = MAX_PAGE_SIZE,
         search: str | None = None,
         memo: RecordMemo | None = None,
+        deadline: float | None = None,
     ) -> Page:
         """One page of the task list. ``memo``: the caller's parse cache (an unchanged
         record is not parsed again and yields the same Job)."""
@@ -188,7 +191,8 @@ class ApiClient:
             params["searchCondition"] = search
         body = {"current": int(page), "size": int(size), "params": params}
         return parse_page_data(await self._call(
-            "POST", f"{self.brand.voice_prefix}/group/call/query", body), memo)
+            "POST", f"{self.brand.voice_prefix}/group/call/query", body, deadline=deadline),
+            memo)
 
     async def iter_query(
         self,
@@ -224,26 +228,28 @@ class ApiClient:
 
     # --- transport -------------------------------------------------------------------
 
-    async def _call(self, method: str, path: str, body: object = None) -> object:
+    async def _call(self, method: str, path: str, body: object = None, *,
+                    deadline: float | None = None) -> object:
         """One API call with retries: the envelope's ``data``, or a typed error.
 
         One flat loop over classified attempts: transient faults are retried with
         backoff and jitter, a corrected clock is re-signed once, the rest raise."""
         policy = self._retry
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + policy.deadline
+        budget = policy.deadline if deadline is None else min(deadline, policy.deadline)
+        ends = loop.time() + budget
         resigned = False
         failures = 0
         while True:
-            remaining = deadline - loop.time()
+            remaining = ends - loop.time()
             if remaining <= 0:
-                raise self._deadline_error()
+                raise self._deadline_error(budget)
             try:
                 async with self._sem:
                     async with asyncio.timeout(remaining):
                         outcome = await self._attempt(method, path, body)
             except TimeoutError:
-                raise self._deadline_error() from None
+                raise self._deadline_error(budget) from None
             if outcome.error is None:
                 return outcome.data
             if outcome.resign:  # the re-signed request is not a retry of a fault
@@ -257,14 +263,13 @@ class ApiClient:
                 raise outcome.error
             delay = min(policy.max_delay, policy.base_delay * 2 ** (failures - 1))
             delay *= 0.5 + self._rng.random()  # jitter: 50%..150%
-            if loop.time() + delay >= deadline:
+            if loop.time() + delay >= ends:
                 raise outcome.error
             await self._sleep(delay)
 
-    def _deadline_error(self) -> ApiTimeoutError:
+    def _deadline_error(self, budget: float) -> ApiTimeoutError:
         return ApiTimeoutError(
-            f"no answer from {self.base_url} within {self._retry.deadline:.0f} s (retries included)"
-        )
+            f"no answer from {self.base_url} within {budget:.0f} s (retries included)")
 
     def now(self) -> float:
         return self._clock() + self.clock_offset

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 MIN_INTERVAL = 1.0
 MAX_INTERVAL = 3600.0
 LIST_WINDOW_DAYS = 30.0
+REQUEST_DEADLINE_MIN = 8.0  # s: under this, slow-but-working APIs would time out
 SKEW_NOTICE = 2.0  # seconds of corrected clock offset worth telling the operator
 
 OnUpdate = Callable[[Update], None]
@@ -92,6 +93,12 @@ class Monitor(WatchList):
     def interval(self, seconds: float) -> None:
         self._interval = self.clamp_interval(seconds)
         self._wake.set()  # the wait for the next cycle is timed again (no cycle now)
+
+    @property
+    def request_deadline(self) -> float:
+        """A monitor request's whole budget, retries included: a hanging task says so
+        within a few intervals, not after the client's 25 s."""
+        return max(REQUEST_DEADLINE_MIN, 2 * self.effective_interval)
 
     @property
     def backoff(self) -> float:
@@ -284,7 +291,8 @@ class Monitor(WatchList):
         client = self.client
         task.in_flight = True
         try:
-            result: Job | CallwatchError = await client.detail(jid)
+            result: Job | CallwatchError = await client.detail(
+                jid, deadline=self.request_deadline)
         except CallwatchError as exc:
             result = exc
         finally:

@@ -69,7 +69,7 @@ class ListPass:
         async def fetch(number: int) -> Page | None:
             try:
                 page = await client.query(window, ACTIVE_STATES, number, PAGE_SIZE,
-                                          memo=mon.memo)
+                                          memo=mon.memo, deadline=mon.request_deadline)
             except CallwatchError as exc:
                 if client is mon.client:
                     self._failed(exc)

@@ -81,9 +81,9 @@ def list_problem(error: CallwatchError) -> Problem:
 
 def failing_problem(count: int, example: str) -> Problem:
     """``example``: one failing task in words (``#5000601 HTTP 502``)."""
-    more = "" if count == 1 else f" and {count - 1} more"
-    return Problem("tasks", "warning", f"{count} task{'s' if count > 1 else ''} failing: "
-                   f"{example}{more}", "see their rows; the others refresh as usual")
+    more = "" if count == 1 else f", {count - 1} more"
+    return Problem("tasks", "warning", f"{count} task{'s' if count > 1 else ''} failing "
+                   f"({example}{more})", "see their rows")
 
 
 def cap_problem(pages: int) -> Problem:
