@@ -1,16 +1,13 @@
-"""config.toml: profiles, [ui], [keys]; the TOML writer; corrupt files."""
+"""config.toml: profiles, [ui], [keys]; corrupt files."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from callwatch.errors import ConfigError
-from callwatch.store import paths, tomlw
+from callwatch.store import paths
 from callwatch.store.config import (
     Config,
     Profile,
@@ -20,17 +17,6 @@ from callwatch.store.config import (
     load_config,
     save_config,
 )
-
-
-@given(st.dictionaries(st.text(min_size=1, max_size=20),
-                       st.one_of(st.text(max_size=40), st.booleans(),
-                                 st.integers(-10**9, 10**9),
-                                 st.floats(allow_nan=False, allow_infinity=False),
-                                 st.lists(st.text(max_size=10), max_size=3)),
-                       max_size=6))
-def test_writer_roundtrips_through_tomllib(table: dict[str, object]) -> None:
-    doc = {"top": "x", "t": table, "nested": {"a b": table, "c": {"k": 1}}}
-    assert tomllib.loads(tomlw.dumps(doc)) == doc
 
 
 def test_missing_file_gives_defaults() -> None:
