@@ -24,8 +24,9 @@ from textual.screen import Screen
 
 from benchmarks.bench_sim import KEY, SECRET, advance, job_ids
 from benchmarks.procstat import peak_rss_mb
-from callwatch.api.client import ApiClient, Credentials
+from callwatch.api.client import ApiClient
 from callwatch.api.signing import Secret
+from callwatch.api.types import Credentials
 from callwatch.monitor import Monitor
 from callwatch.tui.app import CallwatchApp
 from callwatch.tui.persist import UiSettings

@@ -32,8 +32,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from callwatch.api.client import ApiClient, Credentials, RetryPolicy, Timeouts  # noqa: E402
+from callwatch.api.client import ApiClient, RetryPolicy, Timeouts  # noqa: E402
 from callwatch.api.signing import Secret  # noqa: E402
+from callwatch.api.types import Credentials  # noqa: E402
 from callwatch.monitor import CycleResult, Monitor  # noqa: E402
 from callwatch.monitor.history import HISTORY_POINTS  # noqa: E402
 from callwatch.sim.app import SimConfig, SimState  # noqa: E402

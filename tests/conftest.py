@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from callwatch.api.client import ApiClient, Credentials, RetryPolicy, Timeouts
+from callwatch.api.client import ApiClient, RetryPolicy, Timeouts
 from callwatch.api.signing import Secret
+from callwatch.api.types import Credentials
 from callwatch.sim.app import SimConfig, SimState
 from callwatch.sim.model import SimClock
 from callwatch.sim.server import RunningSim, serve_in_thread

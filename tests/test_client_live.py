@@ -14,8 +14,9 @@ from datetime import timedelta
 
 import pytest
 
-from callwatch.api.client import RetryPolicy, Timeouts, TimeWindow
+from callwatch.api.client import RetryPolicy, Timeouts
 from callwatch.api.models import JobState
+from callwatch.api.types import TimeWindow
 from callwatch.errors import (
     ApiTimeoutError,
     AuthError,

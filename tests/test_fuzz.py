@@ -13,9 +13,10 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callwatch.api.client import ApiClient, Credentials, RetryPolicy, TimeWindow
+from callwatch.api.client import ApiClient, RetryPolicy
 from callwatch.api.models import Job, parse_detail, parse_job, parse_page, unwrap
 from callwatch.api.signing import Secret
+from callwatch.api.types import Credentials, TimeWindow
 from callwatch.errors import CallwatchError
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from callwatch.api.models import JobState
+from callwatch.cli.demo import demo_client
 from callwatch.monitor import Monitor
 from callwatch.sim.app import SimState
 from callwatch.sim.faults import Fault
 from callwatch.sim.model import CALLING
-from callwatch.sim.server import demo_client, serve_in_thread
+from callwatch.sim.server import serve_in_thread
 from tests.conftest import make_client, make_state
 
 

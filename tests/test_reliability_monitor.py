@@ -8,10 +8,11 @@ import time
 import pytest
 
 from callwatch.api.client import RetryPolicy
+from callwatch.cli.demo import demo_client
 from callwatch.monitor import CycleResult, Monitor
 from callwatch.sim.app import SimState
 from callwatch.sim.faults import Fault
-from callwatch.sim.server import demo_client, serve_in_thread
+from callwatch.sim.server import serve_in_thread
 from tests.conftest import KEY, SECRET, make_client, make_state
 
 

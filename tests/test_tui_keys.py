@@ -344,7 +344,7 @@ async def test_command_palette_offers_the_actions() -> None:
 async def test_switch_profile_with_P() -> None:
     import asyncio
 
-    from callwatch.sim.server import demo_client
+    from callwatch.cli.demo import demo_client
     from callwatch.tui.persist import UiSettings, UiState, save_ui_state
     from tests.test_tui_support import frozen_state
 

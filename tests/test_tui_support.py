@@ -9,6 +9,7 @@ from datetime import datetime
 from textual.pilot import Pilot
 
 from callwatch.api.models import JobState
+from callwatch.cli.demo import demo_client
 from callwatch.errors import (
     ApiTimeoutError,
     AuthError,
@@ -21,7 +22,6 @@ from callwatch.monitor import Monitor, Problem
 from callwatch.monitor.problems import problem_for, skew_problem
 from callwatch.sim.app import SimConfig, SimState
 from callwatch.sim.model import SimClock
-from callwatch.sim.server import demo_client
 from callwatch.tui.app import CallwatchApp
 from callwatch.tui.persist import UiSettings
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 from callwatch import __version__
 from callwatch.api.brands import Brand, normalize_base_url
-from callwatch.api.client import ApiClient, Credentials, RetryPolicy, Timeouts, TimeWindow, mask_key
+from callwatch.api.client import ApiClient, RetryPolicy, Timeouts
 from callwatch.api.signing import Secret
+from callwatch.api.types import Credentials, TimeWindow, mask_key
 from callwatch.cli.common import (
     EXIT_API,
     EXIT_AUTH,

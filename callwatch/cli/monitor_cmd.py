@@ -92,7 +92,8 @@ def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
 
     settings = load_settings()
     if args.demo:
-        from callwatch.sim.server import demo_client, demo_state
+        from callwatch.cli.demo import demo_client
+        from callwatch.sim.server import demo_state
 
         state = demo_state(12)
         monitor = Monitor(demo_client(state), interval=args.interval or 2.0,

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from callwatch.api.client import TimeWindow
 from callwatch.api.models import ACTIVE_STATES, FINISHED_STATES, Job, JobState
+from callwatch.api.types import TimeWindow
 from callwatch.cli.common import (
     EXIT_CODES_HELP,
     EXIT_USAGE,

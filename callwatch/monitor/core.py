@@ -12,8 +12,9 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
 
-from callwatch.api.client import ApiClient, TimeWindow
+from callwatch.api.client import ApiClient
 from callwatch.api.models import ACTIVE_STATES, Job, JobState
+from callwatch.api.types import TimeWindow
 from callwatch.errors import AuthError, CallwatchError, IpDeniedError, NotFoundError
 from callwatch.monitor.history import eta_seconds
 from callwatch.monitor.planner import PAGE_SIZE, Plan, plan_cycle
