@@ -28,8 +28,8 @@ from callwatch.api.client import ApiClient
 from callwatch.api.signing import Secret
 from callwatch.api.types import Credentials
 from callwatch.monitor import Monitor
+from callwatch.store.config import Config
 from callwatch.tui.app import CallwatchApp
-from callwatch.tui.persist import UiSettings
 
 DEFAULT_INTERVAL = 5.0  # callwatch's default refresh interval
 SIZE = (160, 50)
@@ -79,7 +79,7 @@ async def measure(base_url: str, tasks: int, cycles: int, idle_seconds: float,
                   keys: bool) -> dict[str, Any]:
     client = ApiClient(Credentials(KEY, Secret(SECRET)), base_url=base_url)
     monitor = Monitor(client, interval=DEFAULT_INTERVAL)
-    app = CallwatchApp(monitor, account="bench", profile=None, settings=UiSettings(),
+    app = CallwatchApp(monitor, account="bench", profile=None, settings=Config(),
                        initial=job_ids(tasks), persist=False)
     out: dict[str, Any] = {"tasks": tasks}
     async with app.run_test(size=SIZE) as pilot:

@@ -363,8 +363,8 @@ class Seen:
 async def soak_tui(cfg: SoakConfig, out: SoakReport, state: SimState,
                    real: FreezableTime, base_url: str) -> None:
     """The real Textual app (headless, driven by its Pilot) with its own poll worker."""
+    from callwatch.store.config import Config, UiSettings
     from callwatch.tui.app import CallwatchApp
-    from callwatch.tui.persist import UiSettings
 
     seen: list[Seen] = []
     rec = Recorder(out)
@@ -382,7 +382,7 @@ async def soak_tui(cfg: SoakConfig, out: SoakReport, state: SimState,
                              str(banner.render()) if banner.display else ""))
             rec.cycle(result)
 
-    app = SoakApp(mon, account="soak", profile=None, settings=UiSettings(bell=False),
+    app = SoakApp(mon, account="soak", profile=None, settings=Config(ui=UiSettings(bell=False)),
                   initial=list(state.jobs), persist=False)
 
     async def cycles_after(start: int, count: int, timeout: float) -> list[Seen]:

@@ -1,8 +1,8 @@
 """The import contracts in pyproject.toml ([tool.importlinter]) hold, and can fail.
 
 They replace the old hygiene tests: layers cli -> tui -> monitor -> store -> api ->
-errors/textsafe, only callwatch.tui imports Textual, and the simulator never uses the
-API client.
+errors/textsafe, only callwatch.tui imports Textual, the simulator never uses the
+API client, and the CLI reaches the TUI only where it launches the app.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def test_the_import_contracts_hold() -> None:
     ("store/paths.py", "import callwatch.monitor", "Layers"),
     ("api/brands.py", "import callwatch.store.paths", "Layers"),
     ("sim/model.py", "import callwatch.api.client", "The simulator uses only"),
+    ("cli/oneshot.py", "import callwatch.tui.format", "The CLI reaches the TUI only"),
 ])
 def test_a_broken_contract_is_caught(tmp_path: Path, module: str, line: str,
                                      contract: str) -> None:

@@ -71,7 +71,7 @@ def test_wait_bad_secret_is_exit_3(sim: RunningSim, monkeypatch: pytest.MonkeyPa
     started = time.monotonic()
     ran = run_here(monkeypatch, capsys, sim.base_url, ["wait", str(CALLING)], secret="bad")
     assert ran.code == 3 and time.monotonic() - started < 5
-    assert "authentication failed" in ran.err and ran.err.count("\n") == 1
+    assert "bad credentials" in ran.err and ran.err.count("\n") == 1
 
 
 def test_wait_unreachable_is_exit_4(monkeypatch: pytest.MonkeyPatch,

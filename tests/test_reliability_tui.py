@@ -14,9 +14,9 @@ import pytest
 
 from callwatch.api.client import RetryPolicy, Timeouts
 from callwatch.monitor import Monitor
+from callwatch.store.config import Config
 from callwatch.tui.app import CallwatchApp
 from callwatch.tui.modals import HelpScreen
-from callwatch.tui.persist import UiSettings
 from tests.conftest import KEY, SECRET, make_client, tmux_cmd
 from tests.test_oneshot_support import silent_server as silent_socket
 from tests.test_reliability_terminal import Pane, _send
@@ -38,7 +38,7 @@ async def test_tui_stays_responsive_says_timeout_and_quits_at_once(silent_server
                                                          pool=0.5),
                         retry=RetryPolicy(attempts=2, base_delay=0.05, deadline=1.5))
     mon = Monitor(short, interval=1.0)
-    app = CallwatchApp(mon, account="silent · itnio", profile=None, settings=UiSettings(),
+    app = CallwatchApp(mon, account="silent · itnio", profile=None, settings=Config(),
                        initial=[5000600, 5000601], persist=False)
     async with app.run_test(size=(120, 40)) as pilot:
         # The first cycle hangs on the silent server; keys are handled meanwhile.

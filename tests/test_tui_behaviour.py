@@ -39,10 +39,10 @@ async def test_finished_task_toasts_and_rings(monkeypatch: pytest.MonkeyPatch) -
 
 
 async def test_bell_and_toast_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    from callwatch.tui.persist import UiSettings
+    from callwatch.store.config import Config, UiSettings
 
     state = frozen_state()
-    app = make_app(state, settings=UiSettings(bell=False, toast=False))
+    app = make_app(state, settings=Config(ui=UiSettings(bell=False, toast=False)))
     bells: list[int] = []
     monkeypatch.setattr(app, "bell", lambda: bells.append(1))
     async with app.run_test(size=(120, 40), notifications=True) as pilot:

@@ -8,16 +8,13 @@ type is ignored. Either way ``Config.warnings`` says what happened, naming the f
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import tomlkit
-
 from callwatch.errors import ConfigError
-from callwatch.store import config_edit, paths
+from callwatch.store import paths
 from callwatch.store.atomic import backup_unreadable
 
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -205,6 +202,8 @@ def load_config(path: Path | None = None) -> Config:
     except OSError as exc:
         return Config(path=path, warnings=(
             f"cannot read {path} ({exc.strerror or exc}); using defaults",))
+    import tomllib  # here: a first run and the demo have no file and start faster
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -217,6 +216,10 @@ def load_config(path: Path | None = None) -> Config:
 
 def save_config(config: Config, path: Path | None = None) -> Path:
     """Write ``config`` by editing the file in place: only changed values are touched."""
+    import tomlkit  # here, not at start-up: only login and logout write the file
+
+    from callwatch.store import config_edit
+
     path = path or config.path or paths.config_file()
     doc = config_edit.read_doc(path)
     if doc is None:

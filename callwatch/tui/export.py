@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from callwatch.monitor import TaskView
+from callwatch.store.atomic import atomic_write_text
 from callwatch.store.paths import state_dir
 from callwatch.tui.format import look
-from callwatch.tui.persist import write_atomic
 
 FIELDS = ["jobId", "name", "state", "progress", "called", "total", "success", "fail",
           "answerRate", "callsPerMinute", "etaSeconds"]
@@ -51,9 +51,9 @@ def export_views(views: Sequence[TaskView], profile: str | None,
         writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v)
                          for k, v in r.items()})
     csv_path, json_path = base.with_suffix(".csv"), base.with_suffix(".json")
-    write_atomic(csv_path, buf.getvalue())
+    atomic_write_text(csv_path, buf.getvalue())
     details = [{**r, "detail": v.job.to_api_dict() if v.job else None}
                for r, v in zip(rows, views, strict=True)]
-    write_atomic(json_path, json.dumps({"profile": profile, "exported": stamp,
+    atomic_write_text(json_path, json.dumps({"profile": profile, "exported": stamp,
                                         "tasks": details}, indent=2, ensure_ascii=False) + "\n")
     return csv_path, json_path
