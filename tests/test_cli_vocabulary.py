@@ -10,7 +10,7 @@ from callwatch import errors
 from callwatch.api.types import parse_job_ids
 from callwatch.cli import COMMANDS
 from callwatch.cli.monitor_cmd import build_parser
-from tests.conftest import run_callwatch
+from tests.helpers.common import run_callwatch
 
 
 def _error_classes() -> list[type[errors.CallwatchError]]:

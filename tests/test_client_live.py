@@ -32,7 +32,7 @@ from callwatch.errors import (
 )
 from callwatch.sim.faults import Fault
 from callwatch.sim.server import RunningSim, free_port, serve_in_thread
-from tests.conftest import KEY, SECRET, make_client, make_state
+from tests.helpers.common import KEY, SECRET, make_client, make_state
 
 
 def window() -> TimeWindow:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from callwatch.sim.server import RunningSim
 from callwatch.store import paths
 from callwatch.store.config import Config, Profile, UiSettings, load_config, save_config
-from tests.conftest import KEY, SECRET, run_callwatch
+from tests.helpers.common import KEY, SECRET, run_callwatch
 
 HAND_WRITTEN = f'''# callwatch settings, by hand
 default_profile = "work"   # the usual one

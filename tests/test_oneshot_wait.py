@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from callwatch.sim.server import RunningSim, free_port, serve_in_thread
-from tests.conftest import make_state
-from tests.test_oneshot_support import add_sim_job, run_cli, run_here, run_in_pty, sim_env
+from tests.helpers.common import make_state
+from tests.helpers.oneshot import add_sim_job, run_cli, run_here, run_in_pty, sim_env
 
 CALLING, COMPLETED, SUBMIT_FAILED, CANCELLED = 5000600, 5000604, 5000605, 5000606
 SGR = re.compile(r"\x1b\[[0-9;]*m")

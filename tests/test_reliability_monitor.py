@@ -13,7 +13,7 @@ from callwatch.monitor import CycleResult, Monitor
 from callwatch.sim.app import SimState
 from callwatch.sim.faults import Fault
 from callwatch.sim.server import serve_in_thread
-from tests.conftest import KEY, SECRET, make_client, make_state
+from tests.helpers.common import KEY, SECRET, make_client, make_state
 
 
 def served(state: SimState) -> int:

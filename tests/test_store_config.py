@@ -13,7 +13,6 @@ from callwatch.store.config import (
     Profile,
     UiSettings,
     check_profile_name,
-    list_profiles,
     load_config,
     save_config,
 )
@@ -24,7 +23,6 @@ def test_missing_file_gives_defaults() -> None:
     assert cfg == Config()
     assert cfg.ui == UiSettings(bell=True, toast=True) and not cfg.warnings
     assert cfg.path == paths.config_file()
-    assert list_profiles() == []
 
 
 def test_save_and_load_profiles_ui_and_keys() -> None:
@@ -37,7 +35,7 @@ def test_save_and_load_profiles_ui_and_keys() -> None:
     back = load_config()
     assert back == cfg and not back.warnings
     assert back.default_profile == "work"  # the first profile became the default
-    assert back.profile_names() == ["lab", "work"] == list_profiles()
+    assert back.profile_names() == ["lab", "work"]
     assert back.ui.bell is False and back.keys["pause"] == "space"
     assert back.profile("lab") == Profile("lab", base_url="http://127.0.0.1:9000",
                                           secret_store="command", secret_command="pass show x")

@@ -6,20 +6,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
 from callwatch.monitor import CycleResult
 from callwatch.tui.detail import DetailPane
 from callwatch.tui.format import bar, duration, sparkline
-from tests.test_tui_support import BANNERS, frozen_state, make_app, settle
+from tests.helpers.tui import BANNERS, frozen_state, make_app, settle
 
-
-@pytest.fixture(autouse=True)
-def _utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 async def test_finished_task_toasts_and_rings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -141,7 +136,7 @@ def test_formatting_helpers() -> None:
 CRASH_SCRIPT = textwrap.dedent('''
     import sys
     from callwatch.api.signing import Secret
-    from tests.test_tui_support import make_app
+    from tests.helpers.tui import make_app
 
     app = make_app(persist=False)
 

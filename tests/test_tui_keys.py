@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +20,9 @@ from callwatch.tui.detail import DetailScreen
 from callwatch.tui.footer import KeysFooter
 from callwatch.tui.main import MAIN_BINDINGS
 from callwatch.tui.modals import AddJobsScreen, ConfirmScreen, HelpScreen
-from tests.test_tui_support import frozen_state, make_app, settle
+from tests.helpers.tui import frozen_state, make_app, settle
 
-
-@pytest.fixture(autouse=True)
-def _utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def on_main(app: CallwatchApp) -> bool:
@@ -348,7 +343,7 @@ async def test_switch_profile_with_P() -> None:
 
     from callwatch.cli.demo import demo_client
     from callwatch.store.state import UiState, save_ui_state
-    from tests.test_tui_support import frozen_state
+    from tests.helpers.tui import frozen_state
 
     other = frozen_state()
     save_ui_state("night", UiState(watched=(5000601, 5000602)))

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from callwatch.tui.format import STATE_LOOKS
-from tests.test_tui_support import make_app, settle
+from tests.helpers.tui import make_app, settle
 
 WORDS = ["calling", "completed", "submit failed", "cancelled", "suspended", "waiting",
          "submitting"]

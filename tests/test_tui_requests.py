@@ -8,7 +8,7 @@ from callwatch.monitor import Monitor
 from callwatch.sim.server import serve_in_thread
 from callwatch.store.config import Config
 from callwatch.tui.app import CallwatchApp
-from tests.conftest import make_client, make_state
+from tests.helpers.common import make_client, make_state
 
 
 async def test_app_cycles_stay_within_the_planners_promise() -> None:

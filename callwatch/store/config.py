@@ -235,7 +235,3 @@ def save_config(config: Config, path: Path | None = None) -> Path:
     config_edit.apply_changes(doc, old_flat, config.flat(), gone)
     config_edit.write_doc(path, doc, tables_removed=bool(gone))
     return path
-
-
-def list_profiles(config: Config | None = None) -> list[str]:
-    return (config or load_config()).profile_names()
