@@ -11,8 +11,9 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from callwatch.api.client import ApiClient, Credentials
+from callwatch.api.client import ApiClient
 from callwatch.api.signing import Secret
+from callwatch.api.types import Credentials
 from callwatch.monitor import Monitor
 from callwatch.sim.app import SimConfig, SimState
 from callwatch.sim.model import FINISHED

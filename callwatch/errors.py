@@ -6,7 +6,18 @@ codes) and a message written for an operator, with the fix where there is one.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from callwatch.textsafe import sanitize_lines
+
+# Exit codes of every command (the CLI documents them in EXIT_CODES_HELP).
+EXIT_OK = 0
+EXIT_TASK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_NETWORK = 4
+EXIT_API = 5
+EXIT_TIMEOUT = 124
 
 
 class CallwatchError(Exception):
@@ -131,3 +142,54 @@ def api_error_for(code: int, vendor_message: str | None) -> ApiError:
         detail += f": {vendor_message}"
     detail += ")"
     return cls(text + detail, code)
+
+
+# --- one vocabulary: what each kind means, what fixes it, and its exit code ------------
+
+
+class ErrorText(NamedTuple):
+    """kind -> (message, fix, exit_code): the banner, `wait`, `auth status`, `login`."""
+
+    message: str  # what is wrong, for an operator
+    fix: str  # what to do about it ("" when there is nothing to do but wait)
+    exit_code: int
+
+    @property
+    def text(self) -> str:
+        return f"{self.message}: {self.fix}" if self.fix else self.message
+
+
+ERRORS: dict[str, ErrorText] = {
+    "auth": ErrorText("bad credentials (-1): the API rejected the API key or secret",
+                      "run `callwatch login` (or fix CALLWATCH_API_KEY/SECRET)", EXIT_AUTH),
+    "ip_denied": ErrorText("IP not allowed (-2): this machine is not on the key's allow-list",
+                           "add its public IP in the vendor console", EXIT_AUTH),
+    "timestamp": ErrorText("timestamp rejected (-16): the clock could not be corrected",
+                           "sync this machine's clock (NTP: timedatectl / chrony)", EXIT_AUTH),
+    "credentials": ErrorText("no usable credentials", "run `callwatch login`", EXIT_AUTH),
+    "rate_limited": ErrorText("rate limited (-15)", "raise the interval", EXIT_API),
+    "server": ErrorText("server error", "the API is failing; retry later", EXIT_API),
+    "parameter": ErrorText("the API rejected a parameter", "", EXIT_API),
+    "not_found": ErrorText("no such task", "check the job id", EXIT_API),
+    "api": ErrorText("the API rejected a request", "", EXIT_API),
+    "transport": ErrorText("no usable answer from the API", "retry", EXIT_NETWORK),
+    "network": ErrorText("network unreachable", "check the connection, VPN or --base-url",
+                         EXIT_NETWORK),
+    "timeout": ErrorText("timeout", "the API or the network is slow; retry", EXIT_NETWORK),
+    "http_status": ErrorText("server error", "the API is failing; retry later", EXIT_NETWORK),
+    "bad_response": ErrorText("malformed response",
+                              "retry; if it persists the API or a proxy is broken",
+                              EXIT_NETWORK),
+    "config": ErrorText("configuration problem", "fix the option or config.toml", EXIT_USAGE),
+    "error": ErrorText("error", "", EXIT_API),
+}
+
+
+def error_text(kind: str) -> ErrorText:
+    """The table entry for ``kind`` (an unknown kind reads as a generic API error)."""
+    return ERRORS.get(kind, ERRORS["error"])
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The exit code of a failure: by its kind; anything unexpected counts as an API error."""
+    return error_text(getattr(error, "kind", "error")).exit_code

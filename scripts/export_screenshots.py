@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.test_tui_support import BANNERS, make_app, settle  # noqa: E402
+from tests.helpers.tui import BANNERS, make_app, settle  # noqa: E402
 
 OUT = ROOT / "screenshots"
 

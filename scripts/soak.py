@@ -32,8 +32,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from callwatch.api.client import ApiClient, Credentials, RetryPolicy, Timeouts  # noqa: E402
+from callwatch.api.client import ApiClient, RetryPolicy, Timeouts  # noqa: E402
 from callwatch.api.signing import Secret  # noqa: E402
+from callwatch.api.types import Credentials  # noqa: E402
 from callwatch.monitor import Monitor, Update  # noqa: E402
 from callwatch.monitor.history import HISTORY_POINTS  # noqa: E402
 from callwatch.sim.app import SimConfig, SimState  # noqa: E402
@@ -356,8 +357,8 @@ class Seen:
 async def soak_tui(cfg: SoakConfig, out: SoakReport, state: SimState,
                    real: FreezableTime, base_url: str) -> None:
     """The real Textual app (headless, driven by its Pilot) with its own poll worker."""
+    from callwatch.store.config import Config, UiSettings
     from callwatch.tui.app import CallwatchApp
-    from callwatch.tui.persist import UiSettings
 
     seen: list[Seen] = []
     rec = Recorder(out)
@@ -376,7 +377,7 @@ async def soak_tui(cfg: SoakConfig, out: SoakReport, state: SimState,
                              str(banner.render()) if banner.display else ""))
             rec.cycle(result)
 
-    app = SoakApp(mon, account="soak", profile=None, settings=UiSettings(bell=False),
+    app = SoakApp(mon, account="soak", profile=None, settings=Config(ui=UiSettings(bell=False)),
                   initial=list(state.jobs), persist=False)
 
     async def cycles_after(start: int, count: int, timeout: float) -> list[Seen]:

@@ -1,38 +1,36 @@
+"""Fixtures for every test; the helpers themselves live in tests/helpers/."""
+
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterator
+import subprocess
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import keyring
+import keyring.core
 import pytest
+from hypothesis import settings
+from keyring.backend import KeyringBackend
 
-from callwatch.api.client import ApiClient, Credentials, RetryPolicy, Timeouts
-from callwatch.api.signing import Secret
-from callwatch.sim.app import SimConfig, SimState
-from callwatch.sim.model import SimClock
+from callwatch.sim.app import SimState
 from callwatch.sim.server import RunningSim, serve_in_thread
+from tests.helpers.common import make_state, require_tools
 
-FIXTURES = Path(__file__).parent / "fixtures"
-KEY, SECRET = "bDqJFiq9", "7bz1lzh9"
+# Hypothesis: a quick profile for the developer loop; CI (.ci/run) sets
+# CALLWATCH_HYPOTHESIS=ci for the full run of at least 10,000 examples per property.
+settings.register_profile("quick", max_examples=100, deadline=None)
+settings.register_profile("ci", max_examples=10_000, deadline=None)
+settings.load_profile(os.environ.get("CALLWATCH_HYPOTHESIS", "quick"))
 
 
-def fixture_json(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
-
-
-class ManualClock:
-    """A real-time source tests step by hand."""
-
-    def __init__(self, start: float = 1_780_000_000.0) -> None:
-        self.t = start
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Local time is UTC (snapshots and formatted times do not depend on the machine)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
 
 
 @pytest.fixture(autouse=True)
@@ -50,12 +48,6 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory,
     os.environ.pop("NO_COLOR", None)
 
 
-def make_state(jobs: int = 12, *, faults: str = "none", **cfg: Any) -> SimState:
-    state = SimState(SimConfig(keys={KEY: SECRET}, faults=faults, **cfg))
-    state.populate(jobs)
-    return state
-
-
 @pytest.fixture
 def sim_state() -> SimState:
     return make_state()
@@ -67,78 +59,12 @@ def live_sim(sim_state: SimState) -> Iterator[RunningSim]:
         yield running
 
 
-def make_client(base_url: str, *, key: str = KEY, secret: str = SECRET,
-                **kwargs: Any) -> ApiClient:
-    kwargs.setdefault("retry", RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2,
-                                           deadline=10.0))
-    kwargs.setdefault("timeouts", Timeouts(connect=2, read=2, write=2, pool=2))
-    return ApiClient(Credentials(key, Secret(secret)), base_url=base_url, **kwargs)
-
-
-__all__ = ["KEY", "SECRET", "ManualClock", "SimClock", "fixture_json", "make_client",
-           "make_state"]
-
-
-# --- credentials: keyring backends and a real Secret Service ----------------------------
-
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-
-import keyring  # noqa: E402
-import keyring.core  # noqa: E402
-from keyring.backend import KeyringBackend  # noqa: E402
-from keyring.errors import PasswordDeleteError  # noqa: E402
-
-
-class MemoryKeyring(KeyringBackend):
-    """A recommended in-memory backend for tests."""
-
-    priority = 5.0
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.store.pop((service, username), None) is None:
-            raise PasswordDeleteError("not found")
-
-
 @pytest.fixture
 def use_keyring(monkeypatch: pytest.MonkeyPatch) -> Callable[[KeyringBackend], None]:
     """Install a keyring backend for one test; the process-global one is restored after."""
     monkeypatch.setattr(keyring.core, "_keyring_backend",
                         getattr(keyring.core, "_keyring_backend", None))
     return keyring.set_keyring
-
-
-def require_tools(*tools: str) -> None:
-    """Skip when system tools are missing, unless CI demands them (then fail)."""
-    missing = [t for t in tools if shutil.which(t) is None]
-    if not missing:
-        return
-    message = f"system tools missing: {', '.join(missing)}"
-    if os.environ.get("CALLWATCH_REQUIRE_SYSTEM_TOOLS"):
-        pytest.fail(message + " (CALLWATCH_REQUIRE_SYSTEM_TOOLS is set)")
-    pytest.skip(message)
-
-
-def tmux_cmd() -> list[str]:
-    """tmux on a private server (no user config): no interference with the user's tmux
-    or another test's."""
-    require_tools("tmux")
-    server = f"cw-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    return [shutil.which("tmux") or "tmux", "-L", server, "-f", "/dev/null"]
 
 
 def _bus_has(env: dict[str, str], name: str) -> bool:
@@ -194,11 +120,3 @@ def secret_service(tmp_path: Path) -> Iterator[dict[str, str]]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-
-
-def run_callwatch(*args: str, env: dict[str, str] | None = None, stdin: str = "",
-                  timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """The real ``callwatch`` command in a child interpreter."""
-    return subprocess.run([sys.executable, "-m", "callwatch", *args], input=stdin,
-                          capture_output=True, text=True, timeout=timeout, check=False,
-                          env=dict(os.environ) if env is None else env)

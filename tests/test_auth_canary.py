@@ -11,7 +11,7 @@ import pytest
 
 from callwatch.sim.server import RunningSim
 from callwatch.store import paths
-from tests.conftest import KEY
+from tests.helpers.common import KEY
 
 CANARY = "CANARY-7f3a9c-do-not-print"
 

@@ -17,7 +17,7 @@ from callwatch.cli import auth_cmds
 from callwatch.sim.server import RunningSim, free_port, serve_in_thread
 from callwatch.store import paths, secrets
 from callwatch.store.config import load_config
-from tests.conftest import KEY, SECRET, MemoryKeyring, make_state, run_callwatch
+from tests.helpers.common import KEY, SECRET, MemoryKeyring, make_state, run_callwatch
 
 
 def cw(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, name: str,
@@ -132,7 +132,7 @@ def test_keyring_login_and_second_profile(live_sim: RunningSim, run: Run,
     use_keyring(backend)
     code, out, _ = run("login", "--profile", "one", "--base-url", live_sim.base_url,
                        "--api-key", KEY, stdin=SECRET)
-    assert code == 0 and "keyring (tests.conftest.MemoryKeyring)" in out
+    assert code == 0 and "keyring (tests.helpers.common.MemoryKeyring)" in out
     code, out, _ = run("login", "--profile", "two", "--base-url", live_sim.base_url,
                        "--api-key", KEY, "--interval", "12", stdin=SECRET)
     assert code == 0 and "default profile" not in out

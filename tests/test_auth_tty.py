@@ -10,7 +10,7 @@ import time
 
 from callwatch.sim.server import RunningSim
 from callwatch.store.config import load_config
-from tests.conftest import KEY, SECRET
+from tests.helpers.common import KEY, SECRET
 
 
 def _read_until(fd: int, needle: bytes, seen: bytearray, timeout: float = 20) -> None:

@@ -10,8 +10,8 @@ import pytest
 
 from callwatch.sim.server import RunningSim
 from callwatch.store import secrets
-from tests.conftest import KEY, SECRET, run_callwatch
-from tests.test_oneshot_support import sim_env
+from tests.helpers.common import KEY, SECRET, run_callwatch
+from tests.helpers.oneshot import sim_env
 
 CALLING = 5000600
 
@@ -75,7 +75,7 @@ def test_state_filter_takes_the_word_the_table_shows(live_sim: RunningSim) -> No
 
 def test_info_names_the_watch_list_file_of_environment_credentials() -> None:
     from callwatch.store import paths
-    from callwatch.tui.persist import state_file
+    from callwatch.store.state import ui_state_file as state_file
 
     ran = run_callwatch("info")
     assert ran.returncode == 0

@@ -8,7 +8,7 @@ import argparse
 import pytest
 
 from callwatch.cli import auth_cmds, monitor_cmd, oneshot, sim_cmd
-from tests.conftest import run_callwatch
+from tests.helpers.common import run_callwatch
 
 PARSERS = {
     "callwatch": monitor_cmd.build_parser,

@@ -14,8 +14,9 @@ from datetime import timedelta
 
 import pytest
 
-from callwatch.api.client import RetryPolicy, Timeouts, TimeWindow
+from callwatch.api.client import RetryPolicy, Timeouts
 from callwatch.api.models import JobState
+from callwatch.api.types import TimeWindow
 from callwatch.errors import (
     ApiTimeoutError,
     AuthError,
@@ -31,7 +32,7 @@ from callwatch.errors import (
 )
 from callwatch.sim.faults import Fault
 from callwatch.sim.server import RunningSim, free_port, serve_in_thread
-from tests.conftest import KEY, SECRET, make_client, make_state
+from tests.helpers.common import KEY, SECRET, make_client, make_state
 
 
 def window() -> TimeWindow:

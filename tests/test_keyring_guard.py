@@ -13,7 +13,9 @@ from keyring.backend import KeyringBackend
 from callwatch.api.signing import Secret
 from callwatch.errors import CredentialsError
 from callwatch.store import secrets
-from tests.conftest import MemoryKeyring
+from callwatch.store.config import Config, Profile
+from callwatch.store.resolve import resolve_connection_async
+from tests.helpers.common import MemoryKeyring
 
 
 class HungKeyring(KeyringBackend):
@@ -46,7 +48,7 @@ def hung(use_keyring: Callable[[KeyringBackend], None]) -> Iterator[HungKeyring]
 def test_no_backend_gives_one_clear_message() -> None:
     # conftest selects keyring.backends.fail.Keyring through PYTHON_KEYRING_BACKEND
     with pytest.raises(CredentialsError) as info:
-        secrets.keyring_get("default")
+        secrets.keyring_lookup("default")[0]
     msg = info.value.message
     assert "no usable keyring backend" in msg
     for option in ("dbus-run-session", "gnome-keyring-daemon --unlock", "CALLWATCH_API_KEY",
@@ -56,7 +58,7 @@ def test_no_backend_gives_one_clear_message() -> None:
 
 
 @pytest.mark.parametrize("call", [
-    lambda: secrets.keyring_get("p", timeout=0.5),
+    lambda: secrets.keyring_lookup("p", timeout=0.5)[0],
     lambda: secrets.keyring_set("p", Secret("x1234"), timeout=0.5),
     lambda: secrets.keyring_delete("p", timeout=0.5),
 ])
@@ -81,7 +83,7 @@ def test_env_timeout_applies(hung: HungKeyring, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("CALLWATCH_KEYRING_TIMEOUT", "0.3")
     started = time.monotonic()
     with pytest.raises(CredentialsError):
-        secrets.keyring_get("p")
+        secrets.keyring_lookup("p")[0]
     assert time.monotonic() - started < 1.0
 
 
@@ -95,28 +97,25 @@ async def test_async_wrapper_keeps_the_loop_free(hung: HungKeyring) -> None:
             ticks += 1
 
     task = asyncio.create_task(ticker())
+    # The TUI's path to a secret (profile switch): the keyring is read off the loop.
+    cfg = Config().with_profile(Profile("p", api_key="key12345"))
     with pytest.raises(CredentialsError):
-        await secrets.keyring_get_async("p", timeout=0.5)
+        await resolve_connection_async("p", env={}, config=cfg, keyring_timeout=0.5)
     task.cancel()
     assert ticks >= 10  # the event loop kept running while the keyring hung
-
-
-async def test_async_backend_name(use_keyring: Callable[[KeyringBackend], None]) -> None:
-    use_keyring(MemoryKeyring())
-    assert (await secrets.backend_name_async()).endswith("MemoryKeyring")
 
 
 def test_memory_backend_roundtrip(use_keyring: Callable[[KeyringBackend], None]) -> None:
     backend = MemoryKeyring()
     use_keyring(backend)
     name = secrets.keyring_set("work", Secret("s3cret-value"))
-    assert name.endswith("conftest.MemoryKeyring")
+    assert name.endswith("helpers.common.MemoryKeyring")
     assert backend.store[("callwatch", "work")] == "s3cret-value"
     found, used = secrets.keyring_lookup("work")
     assert found == Secret("s3cret-value") and used == name
     assert secrets.keyring_delete("work") is True
     assert secrets.keyring_delete("work") is False
-    assert secrets.keyring_get("work") is None
+    assert secrets.keyring_lookup("work")[0] is None
 
 
 def test_only_recommended_backends(monkeypatch: pytest.MonkeyPatch,
@@ -154,5 +153,5 @@ def test_keyring_error_is_explained(use_keyring: Callable[[KeyringBackend], None
 
     use_keyring(Locked())
     with pytest.raises(CredentialsError) as info:
-        secrets.keyring_get("p")
+        secrets.keyring_lookup("p")[0]
     assert "KeyringLocked" in info.value.message and "unlock" in info.value.message.lower()

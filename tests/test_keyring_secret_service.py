@@ -8,7 +8,7 @@ import pytest
 
 from callwatch.sim.server import serve_in_thread
 from callwatch.store.config import load_config
-from tests.conftest import KEY, SECRET, make_state, run_callwatch
+from tests.helpers.common import KEY, SECRET, make_state, run_callwatch
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +59,7 @@ def test_login_status_logout_with_gnome_keyring(secret_service: dict[str, str]) 
 def test_missing_tools_skip_or_fail(monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    from tests.conftest import require_tools
+    from tests.helpers.common import require_tools
 
     monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.delenv("CALLWATCH_REQUIRE_SYSTEM_TOOLS", raising=False)

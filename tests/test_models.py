@@ -16,7 +16,7 @@ from callwatch.errors import (
     ServerInternalError,
     TimestampError,
 )
-from tests.conftest import fixture_json
+from tests.helpers.common import fixture_json
 
 UTC8 = timezone(timedelta(hours=8))
 

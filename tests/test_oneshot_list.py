@@ -11,9 +11,8 @@ import pytest
 from callwatch.api.models import JobState
 from callwatch.cli.oneshot import parse_states, parse_when
 from callwatch.sim.server import RunningSim, free_port, serve_in_thread
-from tests.conftest import make_state
-from tests.test_oneshot_status import check_entry
-from tests.test_oneshot_support import run_cli, run_here, sim_env
+from tests.helpers.common import make_state
+from tests.helpers.oneshot import check_entry, run_cli, run_here, sim_env
 
 
 @pytest.fixture

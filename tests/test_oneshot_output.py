@@ -12,8 +12,8 @@ from callwatch.cli.oneshot_render import error_line
 from callwatch.cli.output import paint, use_colour
 from callwatch.errors import ApiError
 from callwatch.sim.server import RunningSim, serve_in_thread
-from tests.conftest import make_state
-from tests.test_oneshot_support import (
+from tests.helpers.common import make_state
+from tests.helpers.oneshot import (
     HOSTILE_NAMES,
     add_sim_job,
     run_cli,

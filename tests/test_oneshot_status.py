@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import datetime
-from typing import Any
 
 import pytest
 
-from callwatch.api.models import Job, JobState
 from callwatch.cli import main
 from callwatch.cli.oneshot_fetch import DEFAULT_REQUEST_TIMEOUT, request_timeout
-from callwatch.cli.oneshot_render import CORE_KEYS
 from callwatch.errors import ConfigError
 from callwatch.sim.server import RunningSim, free_port, serve_in_thread
-from tests.conftest import make_state
-from tests.test_oneshot_support import run_cli, run_here, silent_server, sim_env
+from tests.helpers.common import make_state
+from tests.helpers.oneshot import check_entry, run_cli, run_here, silent_server, sim_env
 
-STATES = {s.slug for s in JobState}
-API_KEYS = set(Job(job_id=1).to_api_dict())
-TIME_KEYS = {"createdTime", "sendTime", "mdfTime", "finishTime"}
 # Demo tasks (make_state): 5000600 calling, 5000604 completed, 5000605 submission failed.
 CALLING, COMPLETED, SUBMIT_FAILED, CANCELLED = 5000600, 5000604, 5000605, 5000606
 
@@ -29,28 +22,6 @@ CALLING, COMPLETED, SUBMIT_FAILED, CANCELLED = 5000600, 5000604, 5000605, 500060
 def sim() -> Iterator[RunningSim]:
     with serve_in_thread(make_state()) as running:
         yield running
-
-
-def check_entry(entry: dict[str, Any]) -> None:
-    """The documented schema of one status/list object."""
-    assert list(entry)[: len(CORE_KEYS)] == list(CORE_KEYS)
-    assert set(entry) == set(CORE_KEYS) | API_KEYS
-    assert isinstance(entry["jobId"], int)
-    assert entry["taskName"] is None or isinstance(entry["taskName"], str)
-    assert entry["status"] is None or isinstance(entry["status"], int)
-    assert entry["state"] in STATES
-    for key in ("progress", "successRate"):
-        assert entry[key] is None or isinstance(entry[key], float)
-    for key in ("numCnt", "callNum", "success", "fail"):
-        assert entry[key] is None or isinstance(entry[key], int)
-    for key in TIME_KEYS:
-        if entry[key] is not None:
-            assert datetime.fromisoformat(entry[key]).utcoffset() is not None
-    error = entry["error"]
-    if error is not None:
-        assert set(error) == {"kind", "code", "message"}
-        assert isinstance(error["kind"], str) and isinstance(error["message"], str)
-        assert error["code"] is None or isinstance(error["code"], int)
 
 
 def test_status_subprocess_text_piped(sim: RunningSim) -> None:

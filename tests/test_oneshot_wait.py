@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from callwatch.sim.server import RunningSim, free_port, serve_in_thread
-from tests.conftest import make_state
-from tests.test_oneshot_support import add_sim_job, run_cli, run_here, run_in_pty, sim_env
+from tests.helpers.common import make_state
+from tests.helpers.oneshot import add_sim_job, run_cli, run_here, run_in_pty, sim_env
 
 CALLING, COMPLETED, SUBMIT_FAILED, CANCELLED = 5000600, 5000604, 5000605, 5000606
 SGR = re.compile(r"\x1b\[[0-9;]*m")
@@ -71,7 +71,7 @@ def test_wait_bad_secret_is_exit_3(sim: RunningSim, monkeypatch: pytest.MonkeyPa
     started = time.monotonic()
     ran = run_here(monkeypatch, capsys, sim.base_url, ["wait", str(CALLING)], secret="bad")
     assert ran.code == 3 and time.monotonic() - started < 5
-    assert "authentication failed" in ran.err and ran.err.count("\n") == 1
+    assert "bad credentials" in ran.err and ran.err.count("\n") == 1
     assert ran.out == ""  # no table of unread tasks under the error
     assert "check CALLWATCH_API_KEY / CALLWATCH_API_SECRET" in ran.err
 

@@ -15,9 +15,9 @@ from callwatch.sim.faults import Fault
 from callwatch.sim.model import CALLING
 from callwatch.sim.remote import set_list_lie, set_task_fault
 from callwatch.sim.server import serve_in_thread
+from callwatch.store.config import Config
 from callwatch.tui.app import CallwatchApp
-from callwatch.tui.persist import UiSettings
-from tests.conftest import make_client, make_state
+from tests.helpers.common import make_client, make_state
 
 FAULTS = {"hang": "timeout", "http_502": "HTTP 502", "truncated": "bad reply",
           "wrong_shape": "bad reply"}
@@ -145,7 +145,7 @@ async def test_tui_rows_say_their_own_problem_and_stale_rows_are_marked() -> Non
         set_task_fault(sim.base_url, ids[1], "http_502")
         client = _client(sim.base_url)
         mon = Monitor(client, interval=1.0)
-        app = CallwatchApp(mon, account="partial · itnio", settings=UiSettings(),
+        app = CallwatchApp(mon, account="partial · itnio", settings=Config(),
                            initial=ids, persist=False)
         async with app.run_test(size=(120, 40)) as pilot:
             table = app.main.table
@@ -182,7 +182,7 @@ async def test_tui_rows_say_their_own_problem_and_stale_rows_are_marked() -> Non
 
 def test_list_command_ends_at_once_against_a_billion_page_claim() -> None:
     from callwatch.sim.remote import control
-    from tests.test_oneshot_support import run_cli, sim_env
+    from tests.helpers.oneshot import run_cli, sim_env
 
     state = make_state(40)
     with serve_in_thread(state) as sim:
@@ -202,14 +202,14 @@ async def test_quits_at_random_moments_of_a_1s_cycle_exit_cleanly() -> None:
     import os
     import random
 
-    from callwatch.sim.server import demo_client
-    from tests.test_tui_support import frozen_state
+    from callwatch.cli.demo import demo_client
+    from tests.helpers.tui import frozen_state
 
     rng = random.Random(11)
     for _ in range(int(os.environ.get("CALLWATCH_QUITS", "10"))):
         mon = Monitor(demo_client(frozen_state(200)), interval=1.0)
         mon.watch(range(5000600, 5000800))
-        app = CallwatchApp(mon, account="quit · itnio", settings=UiSettings(), persist=False)
+        app = CallwatchApp(mon, account="quit · itnio", settings=Config(), persist=False)
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.pause(rng.uniform(0.0, 1.2))
             await pilot.press("q")

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -75,69 +72,25 @@ def _umask() -> int:
     return mask
 
 
-def _versions() -> list[UiState]:
-    # Large enough that a write takes a while, so kills land mid-write.
-    return [UiState(watched=tuple(range(v * 100_000, v * 100_000 + 30_000)),
-                    sort=SortState(f"col{v}", bool(v % 2)), filter=f"v{v}")
-            for v in range(3)]
-
-
-def kill_loop() -> dict[str, object]:
-    """SIGKILL a child that saves in a loop, at random moments; check the file after each.
-
-    Runs in a fresh interpreter (see the test): forked from pytest, whose other threads
-    (servers, keyring timeouts) may hold a lock at the fork, the child could hang before
-    its first save, and the test would prove nothing.
-    """
-    versions = _versions()
-    save_ui_state("kill", versions[0])
-    path = ui_state_file("kill")
-    rng = random.Random(1234)
-    kills = mid_write = 0
-    bad: list[str] = []
-    deadline = time.monotonic() + 40
-    while kills < 300 and time.monotonic() < deadline:
-        ready_r, ready_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # child: save the versions in a loop until killed
-            try:
-                os.close(ready_r)
-                os.write(ready_w, b"x")  # saving starts now (a loaded machine forks slowly)
-                i = 0
-                while True:
-                    i += 1
-                    save_ui_state("kill", versions[i % len(versions)])
-            finally:
-                os._exit(1)
-        os.close(ready_w)
-        os.read(ready_r, 1)
-        os.close(ready_r)
-        time.sleep(rng.uniform(0.0, 0.012))
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        kills += 1
-        loaded = load_ui_state("kill")
-        if loaded.warnings or loaded not in versions:
-            bad.append(f"kill {kills}: {loaded.warnings or 'not a saved version'}")
-        litter = [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
-        if litter:
-            mid_write += 1
-            for p in litter:
-                p.unlink()
-    corrupt = [p.name for p in path.parent.glob("*.corrupt-*")]
-    return {"kills": kills, "mid_write": mid_write, "bad": bad, "corrupt": corrupt}
-
-
 def test_sigkill_during_saves_never_leaves_a_partial_file() -> None:
+    """Writers killed at every stage of a save, and at measured random moments.
+
+    Runs in a fresh interpreter: forked from pytest, whose other threads (servers,
+    keyring timeouts) may hold a lock at the fork, a child could hang.
+    """
     root = Path(__file__).resolve().parent.parent
+    rounds = 10
     proc = subprocess.run(
-        [sys.executable, "-c", "import json; from tests.test_persist_state import kill_loop;"
-         " print('RESULT=' + json.dumps(kill_loop()))"],
-        capture_output=True, text=True, cwd=root, timeout=120,
+        [sys.executable, "-c", "import json; from tests.helpers.kill_saves import kill_loop;"
+         f" print('RESULT=' + json.dumps(kill_loop(staged_rounds={rounds})))"],
+        capture_output=True, text=True, cwd=root, timeout=600,
         env={**os.environ, "PYTHONPATH": str(root)})
     line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT=")), None)
     assert line is not None, proc.stderr[-2000:]
     result = json.loads(line.removeprefix("RESULT="))
     assert result["bad"] == [] and result["corrupt"] == []
-    assert result["kills"] >= 200
-    assert result["mid_write"] > 0, "no kill landed during a write: the test proves nothing"
+    # Every kill before the rename left the temp file behind: the kills did land mid-write.
+    mid_write = result["mid_write"]
+    assert {stage: mid_write.get(stage, 0) for stage in ("write", "fsync", "replace")} == {
+        "write": rounds, "fsync": rounds, "replace": rounds}
+    assert mid_write.get("renamed", 0) == 0

@@ -8,11 +8,12 @@ import time
 import pytest
 
 from callwatch.api.client import RetryPolicy
+from callwatch.cli.demo import demo_client
 from callwatch.monitor import Monitor, Update
 from callwatch.sim.app import SimState
 from callwatch.sim.faults import Fault
-from callwatch.sim.server import demo_client, serve_in_thread
-from tests.conftest import KEY, SECRET, make_client, make_state
+from callwatch.sim.server import serve_in_thread
+from tests.helpers.common import KEY, SECRET, make_client, make_state
 
 
 def served(state: SimState) -> int:

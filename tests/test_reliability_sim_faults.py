@@ -10,7 +10,7 @@ from callwatch.api.client import RetryPolicy, Timeouts
 from callwatch.errors import ApiTimeoutError
 from callwatch.sim.faults import Fault, FaultPlan
 from callwatch.sim.server import serve_in_thread
-from tests.conftest import make_client, make_state
+from tests.helpers.common import make_client, make_state
 
 
 def test_scripted_slow_fault_has_a_delay() -> None:

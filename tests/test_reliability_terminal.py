@@ -17,7 +17,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -25,7 +24,8 @@ import pytest
 
 from callwatch.cli.oneshot_render import NAME_WIDTH
 from callwatch.sim.server import RunningSim, serve_in_thread
-from tests.conftest import KEY, SECRET, make_state, tmux_cmd
+from tests.helpers.common import KEY, SECRET, make_state, tmux_cmd
+from tests.helpers.terminal import SGR, Pane, send
 
 pytestmark = pytest.mark.e2e
 
@@ -40,41 +40,6 @@ HOSTILE: dict[str, tuple[str, str]] = {
     "H7\x07\x08\r\n\t\x9b31m\u202eevil": ("H7??????31m?evil", ""),
     "H8" + "A" * 100_000: ("H8" + "A" * 10, ""),
 }
-SGR = re.compile(r"\x1b\[[0-9;:]*m")
-
-
-@dataclass
-class Pane:
-    tmux: list[str]
-    session: str
-
-    def run(self, *args: str) -> str:
-        return subprocess.run([*self.tmux, *args], capture_output=True, text=True,
-                              check=True).stdout
-
-    def screen(self, escapes: bool = False) -> str:
-        return self.run("capture-pane", "-p", *(["-e"] if escapes else []), "-t", self.session)
-
-    def wait_for(self, pattern: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if re.search(pattern, screen):
-                return screen
-            time.sleep(0.2)
-        raise AssertionError(f"{pattern!r} not on screen:\n{screen}")
-
-    def title(self) -> str:
-        return self.run("display", "-p", "-t", self.session, "#{pane_title}").strip()
-
-    def window_name(self) -> str:
-        return self.run("display", "-p", "-t", self.session, "#{window_name}").strip()
-
-    def buffers(self) -> str:
-        return self.run("list-buffers")
-
-
 @pytest.fixture
 def hostile_sim() -> Iterator[tuple[RunningSim, list[int]]]:
     state = make_state(0)
@@ -113,11 +78,6 @@ def _env(base_url: str) -> dict[str, str]:
     return env
 
 
-def _send(pane: Pane, command: str) -> None:
-    pane.run("send-keys", "-t", pane.session, "-l", command)
-    pane.run("send-keys", "-t", pane.session, "Enter")
-
-
 def _escapes_before(line: str, column: int) -> list[str]:
     """SGR sequences that start before visible ``column`` of a ``capture-pane -e`` line."""
     found, visible, i = [], 0, 0
@@ -137,7 +97,7 @@ def test_control_sequences_are_detected_by_this_setup(pane: Pane) -> None:
     """Control experiment: raw sequences do change the title and create a buffer here,
     so the assertions below would catch a leak."""
     title = pane.title()
-    _send(pane, r"printf '\033]2;LEAKED\007\033]52;c;bGVhaw==\007\033[31mREDX\033[0m\n'")
+    send(pane, r"printf '\033]2;LEAKED\007\033]52;c;bGVhaw==\007\033[31mREDX\033[0m\n'")
     pane.wait_for("REDX")
     time.sleep(0.3)
     assert pane.title() == "LEAKED" != title
@@ -152,9 +112,9 @@ def test_oneshot_output_is_inert_in_a_real_terminal(
     sim, ids = hostile_sim
     title, window = pane.title(), pane.window_name()
     args = " ".join(map(str, ids)) if command == "status" else "--since 1d"
-    _send(pane, f"export CALLWATCH_API_KEY={KEY} CALLWATCH_API_SECRET={SECRET} "
+    send(pane, f"export CALLWATCH_API_KEY={KEY} CALLWATCH_API_SECRET={SECRET} "
                 f"CALLWATCH_BASE_URL={sim.base_url}; clear")
-    _send(pane, f"{sys.executable} -m callwatch {command} {args}; echo __DONE__$?")
+    send(pane, f"{sys.executable} -m callwatch {command} {args}; echo __DONE__$?")
     screen = pane.wait_for(r"__DONE__\d")
     assert "__DONE__0" in screen, screen
     time.sleep(0.3)
@@ -201,8 +161,8 @@ def test_live_monitor_is_inert_in_a_real_terminal(
     env = (f"export CALLWATCH_API_KEY={KEY} CALLWATCH_API_SECRET={SECRET} "
            f"CALLWATCH_BASE_URL={sim.base_url} CALLWATCH_STATE_DIR={tmp_path / 'state'} "
            f"CALLWATCH_CONFIG_DIR={tmp_path / 'config'}; clear")
-    _send(pane, env)
-    _send(pane, f"{sys.executable} -m callwatch --interval 1 {' '.join(map(str, ids))}; "
+    send(pane, env)
+    send(pane, f"{sys.executable} -m callwatch --interval 1 {' '.join(map(str, ids))}; "
                 "echo __EXIT__$?")
     pane.wait_for(r"H8AAAA")
     pane.wait_for(r"up to date|updated \d+s ago")

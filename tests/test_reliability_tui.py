@@ -14,12 +14,12 @@ import pytest
 
 from callwatch.api.client import RetryPolicy, Timeouts
 from callwatch.monitor import Monitor
+from callwatch.store.config import Config
 from callwatch.tui.app import CallwatchApp
 from callwatch.tui.modals import HelpScreen
-from callwatch.tui.persist import UiSettings
-from tests.conftest import KEY, SECRET, make_client, tmux_cmd
-from tests.test_oneshot_support import silent_server as silent_socket
-from tests.test_reliability_terminal import Pane, _send
+from tests.helpers.common import KEY, SECRET, make_client, tmux_cmd
+from tests.helpers.oneshot import silent_server as silent_socket
+from tests.helpers.terminal import Pane, send
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ async def test_tui_stays_responsive_says_timeout_and_quits_at_once(silent_server
                                                          pool=0.5),
                         retry=RetryPolicy(attempts=2, base_delay=0.05, deadline=1.5))
     mon = Monitor(short, interval=1.0)
-    app = CallwatchApp(mon, account="silent · itnio", profile=None, settings=UiSettings(),
+    app = CallwatchApp(mon, account="silent · itnio", profile=None, settings=Config(),
                        initial=[5000600, 5000601], persist=False)
     async with app.run_test(size=(120, 40)) as pilot:
         # The first cycle hangs on the silent server; keys are handled meanwhile.
@@ -87,11 +87,11 @@ def test_q_quits_within_a_second_while_a_request_hangs_in_a_real_pty(
                    check=True, env={**os.environ, "TERM": "xterm-256color", "PS1": "$ "})
     pane = Pane(tmux, session)
     try:
-        _send(pane, f"export CALLWATCH_API_KEY={KEY} CALLWATCH_API_SECRET={SECRET} "
+        send(pane, f"export CALLWATCH_API_KEY={KEY} CALLWATCH_API_SECRET={SECRET} "
                     f"CALLWATCH_BASE_URL={silent_server} "
                     f"CALLWATCH_STATE_DIR={tmp_path / 'state'} "
                     f"CALLWATCH_CONFIG_DIR={tmp_path / 'config'}; clear")
-        _send(pane, f"{sys.executable} -m callwatch --interval 1 5000600 5000601; "
+        send(pane, f"{sys.executable} -m callwatch --interval 1 5000600 5000601; "
                     "echo __EXIT__$?")
         pane.wait_for(r"not updated yet")
         time.sleep(1.0)  # the first cycle's requests are in flight, unanswered

@@ -17,7 +17,7 @@ from callwatch.errors import CredentialsError, NetworkError
 from callwatch.store import paths
 from callwatch.store.config import Profile, load_config, save_config
 from callwatch.store.resolve import resolve_connection, resolve_connection_async
-from tests.conftest import KEY, SECRET, make_client, require_tools, run_callwatch
+from tests.helpers.common import KEY, SECRET, make_client, require_tools, run_callwatch
 from tests.hostile import EVIL, assert_inert, envelope_app, self_signed, serve
 
 REMOTE_HTTP = "http://192.0.2.1:9"  # TEST-NET: never reached, the URL alone decides

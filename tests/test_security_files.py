@@ -20,7 +20,7 @@ from callwatch.store import logfile, paths
 from callwatch.store.state import UiState, save_ui_state
 from callwatch.textsafe import is_unsafe
 from callwatch.tui.export import export_views
-from tests.conftest import run_callwatch
+from tests.helpers.common import run_callwatch
 from tests.hostile import EVIL, assert_inert
 
 

@@ -10,9 +10,10 @@ import time
 
 import pytest
 
-from tests.conftest import KEY, SECRET
+from tests.helpers.common import KEY, SECRET
+from tests.helpers.terminal import Pane
+from tests.helpers.terminal import send as _send
 from tests.hostile import EVIL, envelope_app, serve
-from tests.test_reliability_terminal import Pane, _send
 from tests.test_reliability_terminal import pane as pane  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.e2e

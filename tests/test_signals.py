@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import tmux_cmd
+from tests.helpers.common import tmux_cmd
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ from callwatch.sim.app import SimState
 from callwatch.sim.control import MAX_CLOCK_OFFSET, MAX_SPAN
 from callwatch.sim.remote import control
 from callwatch.sim.server import RunningSim, serve_in_thread
-from tests.conftest import make_client, make_state
+from tests.helpers.common import make_client, make_state
 
 FOUR_THOUSAND_DIGITS = "9" * 4000
 

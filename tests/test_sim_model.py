@@ -14,7 +14,7 @@ from callwatch.sim.model import (
     SimJob,
     demo_jobs,
 )
-from tests.conftest import ManualClock
+from tests.helpers.common import ManualClock
 
 
 def test_lifecycle_submitting_waiting_calling_completed() -> None:
@@ -39,7 +39,7 @@ def test_lifecycle_submitting_waiting_calling_completed() -> None:
 
 
 def test_detail_record_has_vendor_shape() -> None:
-    from tests.conftest import fixture_json
+    from tests.helpers.common import fixture_json
 
     sample = fixture_json("detail-completed.json")["data"]
     job = SimJob(job_id=1, name="t", created=0.0, num_cnt=10, start=5.0, dial_rate=1.0,

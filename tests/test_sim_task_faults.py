@@ -28,7 +28,7 @@ from callwatch.sim.remote import (
     set_task_fault,
 )
 from callwatch.sim.server import RunningSim, serve_in_thread
-from tests.conftest import KEY, SECRET, make_client, make_state
+from tests.helpers.common import KEY, SECRET, make_client, make_state
 
 QUERY = {"current": 1, "size": 100,
          "params": {"strTime": "2020-01-01 00:00:00", "endTime": "2099-01-01 00:00:00"}}

@@ -15,7 +15,7 @@ from callwatch.errors import ConfigError, CredentialsError
 from callwatch.store import secrets
 from callwatch.store.config import Config, Profile, save_config
 from callwatch.store.resolve import resolve_connection, resolve_connection_async
-from tests.conftest import MemoryKeyring
+from tests.helpers.common import MemoryKeyring
 
 ENV = {"CALLWATCH_API_KEY": "envkey", "CALLWATCH_API_SECRET": "envsecret"}
 

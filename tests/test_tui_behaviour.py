@@ -6,19 +6,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
 from callwatch.tui.detail import DetailPane
 from callwatch.tui.format import bar, duration, sparkline
-from tests.test_tui_support import BANNERS, frozen_state, make_app, settle
+from tests.helpers.tui import BANNERS, frozen_state, make_app, settle
 
-
-@pytest.fixture(autouse=True)
-def _utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 async def test_finished_task_toasts_and_rings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,10 +33,10 @@ async def test_finished_task_toasts_and_rings(monkeypatch: pytest.MonkeyPatch) -
 
 
 async def test_bell_and_toast_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    from callwatch.tui.persist import UiSettings
+    from callwatch.store.config import Config, UiSettings
 
     state = frozen_state()
-    app = make_app(state, settings=UiSettings(bell=False, toast=False))
+    app = make_app(state, settings=Config(ui=UiSettings(bell=False, toast=False)))
     bells: list[int] = []
     monkeypatch.setattr(app, "bell", lambda: bells.append(1))
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
@@ -141,7 +136,7 @@ def test_formatting_helpers() -> None:
 CRASH_SCRIPT = textwrap.dedent('''
     import sys
     from callwatch.api.signing import Secret
-    from tests.test_tui_support import make_app
+    from tests.helpers.tui import make_app
 
     app = make_app(persist=False)
 

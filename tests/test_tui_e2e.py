@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from callwatch.sim.server import free_port
-from tests.conftest import tmux_cmd
+from tests.helpers.common import tmux_cmd
 
 pytestmark = pytest.mark.e2e
 KEY, SECRET = "e2eKey01", "e2eSecret0123456"

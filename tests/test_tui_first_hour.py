@@ -16,6 +16,7 @@ from textual.widgets import OptionList
 
 from callwatch.api.models import Job
 from callwatch.monitor import TaskView
+from callwatch.store.config import Config, Profile
 from callwatch.tui.app import CallwatchApp
 from callwatch.tui.browse import BrowseScreen, BrowseTable
 from callwatch.tui.detail import DetailPane, DetailScreen
@@ -23,8 +24,7 @@ from callwatch.tui.export import export_views
 from callwatch.tui.format import columns_for, count4, fit_middle
 from callwatch.tui.messages import stop_question, watching_message
 from callwatch.tui.modals import HelpScreen, ProfileScreen
-from callwatch.tui.persist import UiSettings
-from tests.test_tui_support import frozen_state, make_app, settle
+from tests.helpers.tui import frozen_state, make_app, settle
 
 ALIKE = {5000600: "bulk-campaign-2026-11-a", 5000601: "bulk-campaign-2026-11-b",
          5000602: "日本語のキャンペーン-2026-11-c"}
@@ -137,7 +137,7 @@ async def test_browse_takes_the_same_movement_keys_as_the_watch_list() -> None:
 
 
 async def test_profile_list_and_help_take_the_movement_keys() -> None:
-    app = make_app(settings=UiSettings(profiles=["test", "night", "day"]))
+    app = make_app(settings=Config(profiles={n: Profile(n) for n in ("test", "night", "day")}))
 
     async def never(profile: str) -> tuple[Any, str]:
         raise AssertionError("no profile is chosen here")

@@ -5,27 +5,24 @@ from __future__ import annotations
 import csv
 import json
 import os
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual import events
 
+from callwatch.api.types import parse_job_ids
+from callwatch.store.config import Config, Profile
+from callwatch.store.state import load_ui_state, ui_state_file
 from callwatch.tui.app import CallwatchApp
 from callwatch.tui.browse import BrowseScreen
 from callwatch.tui.detail import DetailScreen
 from callwatch.tui.footer import KeysFooter
 from callwatch.tui.main import MAIN_BINDINGS
-from callwatch.tui.modals import AddJobsScreen, ConfirmScreen, HelpScreen, parse_job_ids
-from callwatch.tui.persist import UiSettings, load_ui_state, state_file
-from tests.test_tui_support import frozen_state, make_app, settle
+from callwatch.tui.modals import AddJobsScreen, ConfirmScreen, HelpScreen
+from tests.helpers.tui import frozen_state, make_app, settle
 
-
-@pytest.fixture(autouse=True)
-def _utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def on_main(app: CallwatchApp) -> bool:
@@ -191,7 +188,7 @@ async def test_add_jobs_validates_and_persists() -> None:
         assert app.monitor.watched == [5000600, 5000601, 5000602]
         await settle(pilot, app, first + 1)
         assert set(app.main.table.visible_ids()) == {5000600, 5000601, 5000602}
-    assert load_ui_state("test").watched == [5000600, 5000601, 5000602]
+    assert load_ui_state("test").watched == (5000600, 5000601, 5000602)
 
 
 def test_parse_job_ids() -> None:
@@ -214,7 +211,7 @@ async def test_remove_asks_first_and_persists() -> None:
         await pilot.press("d", "y")
         assert victim not in app.monitor.watched
         assert victim not in app.main.table.visible_ids()
-    saved = json.loads(state_file("test").read_text())
+    saved = json.loads(ui_state_file("test").read_text())
     assert victim not in saved["watched"] and len(saved["watched"]) == 11
 
 
@@ -303,11 +300,11 @@ async def test_quit_saves_and_exits_zero() -> None:
         await settle(pilot, app)
         await pilot.press("s", "q")
     assert app.return_code == 0
-    assert load_ui_state("test").sort == "name"
+    assert load_ui_state("test").sort.column == "name"
 
 
 async def test_keymap_from_config_remaps_by_binding_id() -> None:
-    app = make_app(settings=UiSettings(keys={"pause": "z"}))
+    app = make_app(settings=Config(keys={"pause": "z"}))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         await pilot.press("p")
@@ -344,12 +341,12 @@ async def test_command_palette_offers_the_actions() -> None:
 async def test_switch_profile_with_P() -> None:
     import asyncio
 
-    from callwatch.sim.server import demo_client
-    from callwatch.tui.persist import UiSettings, UiState, save_ui_state
-    from tests.test_tui_support import frozen_state
+    from callwatch.cli.demo import demo_client
+    from callwatch.store.state import UiState, save_ui_state
+    from tests.helpers.tui import frozen_state
 
     other = frozen_state()
-    save_ui_state("night", UiState(watched=[5000601, 5000602]))
+    save_ui_state("night", UiState(watched=(5000601, 5000602)))
     calls: list[str] = []
 
     async def connector(profile: str) -> tuple[Any, str]:
@@ -357,14 +354,14 @@ async def test_switch_profile_with_P() -> None:
         await asyncio.sleep(0.2)  # a slow keyring: the UI keeps answering meanwhile
         return demo_client(other), f"{profile} · onbuka"
 
-    app = make_app(settings=UiSettings(profiles=["test", "night"]))
+    app = make_app(settings=Config(profiles={"test": Profile("test"), "night": Profile("night")}))
     app.connector = connector
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot, app)
         old_client = app.monitor.client
         await pilot.press("P")
         await pilot.pause()
-        await pilot.press("down", "enter")
+        await pilot.press("enter")  # "night" sorts first
         for _ in range(100):
             if app.profile == "night":
                 break

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from callwatch.tui.format import STATE_LOOKS
-from tests.test_tui_support import make_app, settle, settle_detail
+from tests.helpers.tui import make_app, settle, settle_detail
 
 WORDS = ["calling", "completed", "submit failed", "cancelled", "suspended", "waiting",
          "submitting"]

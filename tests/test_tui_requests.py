@@ -6,9 +6,9 @@ import time
 
 from callwatch.monitor import Monitor
 from callwatch.sim.server import serve_in_thread
+from callwatch.store.config import Config
 from callwatch.tui.app import CallwatchApp
-from callwatch.tui.persist import UiSettings
-from tests.conftest import make_client, make_state
+from tests.helpers.common import make_client, make_state
 
 
 async def test_app_cycles_stay_within_the_planners_promise() -> None:
@@ -17,7 +17,7 @@ async def test_app_cycles_stay_within_the_planners_promise() -> None:
     active = [j.job_id for j in state.jobs.values() if j.status_at(now) not in (2, 3, 4)]
     with serve_in_thread(state) as sim:
         monitor = Monitor(make_client(sim.base_url), interval=3600)
-        app = CallwatchApp(monitor, account="test", profile=None, settings=UiSettings(),
+        app = CallwatchApp(monitor, account="test", profile=None, settings=Config(),
                            initial=active, persist=False)
         async with app.run_test(size=(160, 50)) as pilot:
             deadline = time.monotonic() + 20

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,16 +10,12 @@ from textual.pilot import Pilot
 
 from callwatch.tui.app import CallwatchApp
 from callwatch.tui.browse import BrowseScreen
-from tests.test_tui_support import BANNERS, make_app, settle, settle_detail
+from tests.helpers.tui import BANNERS, make_app, settle, settle_detail
+
+pytestmark = pytest.mark.usefixtures("utc")
 
 SIZES = [(80, 24), (120, 40)]
 SnapCompare = Callable[..., bool]
-
-
-@pytest.fixture(autouse=True)
-def _utc(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
 
 
 def before(app: CallwatchApp, *keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:

@@ -11,7 +11,7 @@ from rich.console import RenderableType
 from callwatch.sim.faults import Fault
 from callwatch.tui.app import CallwatchApp
 from callwatch.tui.footer import KeysFooter
-from tests.test_tui_support import frozen_state, make_app, settle
+from tests.helpers.tui import frozen_state, make_app, settle
 
 
 def record_first_frame(monkeypatch: pytest.MonkeyPatch, app: CallwatchApp

@@ -15,7 +15,6 @@ import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -32,7 +31,8 @@ from callwatch.api.models import (
     parse_page_data,
     unwrap,
 )
-from callwatch.api.signing import Secret, signed_headers
+from callwatch.api.signing import signed_headers
+from callwatch.api.types import Credentials, TimeWindow, mask_key
 from callwatch.errors import (
     ApiTimeoutError,
     BadResponseError,
@@ -53,19 +53,6 @@ _MAX_PLAUSIBLE_SKEW = 7 * 24 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
-class Credentials:
-    api_key: str
-    secret: Secret
-
-    def __repr__(self) -> str:
-        return f"Credentials(api_key={mask_key(self.api_key)!r}, secret=Secret('********'))"
-
-
-def mask_key(api_key: str) -> str:
-    return api_key[:3] + "*" * max(0, min(len(api_key) - 3, 8))
-
-
-@dataclass(frozen=True, slots=True)
 class Timeouts:
     connect: float = 5.0
     read: float = 10.0
@@ -80,17 +67,6 @@ class RetryPolicy:
     max_delay: float = 4.0
     # Everything (retries, backoff, re-signing) for one call ends within this budget.
     deadline: float = 25.0
-
-
-@dataclass(frozen=True, slots=True)
-class TimeWindow:
-    start: datetime
-    end: datetime
-
-    @classmethod
-    def last(cls, days: float, now: datetime | None = None) -> TimeWindow:
-        end = now or datetime.now().astimezone()
-        return cls(end - timedelta(days=days), end + timedelta(days=1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,25 +310,6 @@ class ApiClient:
             return False  # the offset was already right: re-signing would not help
         self.clock_offset = offset
         return True
-
-
-class _InProcessTransport(httpx.ASGITransport):
-    """ASGI transport whose app-level connection drops look like real ones."""
-
-    def __init__(self, app: Any, drop: type[BaseException]) -> None:
-        super().__init__(app=app, client=("127.0.0.1", 50000))
-        self._drop = drop
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            return await super().handle_async_request(request)
-        except self._drop:
-            raise httpx.RemoteProtocolError("server closed the connection") from None
-
-
-def in_process_transport(app: Any, drop: type[BaseException]) -> httpx.AsyncBaseTransport:
-    """Serve an ASGI app (the simulator) without sockets, for ``--demo`` and fast tests."""
-    return _InProcessTransport(app, drop)
 
 
 def _tls_failure(exc: BaseException) -> ssl.SSLError | None:

@@ -11,42 +11,38 @@ import asyncio
 import getpass
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from callwatch import __version__
 from callwatch.api.brands import Brand, normalize_base_url
-from callwatch.api.client import ApiClient, Credentials, RetryPolicy, Timeouts, TimeWindow, mask_key
+from callwatch.api.client import ApiClient, RetryPolicy, Timeouts
 from callwatch.api.policy import check_transport
 from callwatch.api.signing import Secret
+from callwatch.api.types import Credentials, TimeWindow, mask_key
 from callwatch.cli.common import (
-    EXIT_API,
     EXIT_AUTH,
     EXIT_CODES_HELP,
-    EXIT_NETWORK,
     EXIT_OK,
     add_connection_args,
-    exit_code_for,
+    guarded,
     print_error,
 )
 from callwatch.errors import (
     ApiError,
     AuthError,
-    CallwatchError,
     ConfigError,
     CredentialsError,
     IpDeniedError,
     TimestampError,
     TransportError,
+    error_text,
 )
 from callwatch.store import logfile, paths, secrets
 from callwatch.store.config import Config, Profile, check_profile_name, load_config, save_config
 from callwatch.store.resolve import resolve_connection
 from callwatch.store.state import ui_state_file
-from callwatch.textsafe import sanitize_lines
 
-EXIT_INTERNAL = 70
 _SCRUB: list[Secret] = []  # secrets known to this run: removed from any diagnostic text
 
 
@@ -60,12 +56,7 @@ def _redact(text: str) -> str:
 
 def _error(message: str) -> None:
     """Print a (possibly multi-line) message: each line made terminal-safe, secrets scrubbed."""
-    from callwatch.cli.output import sanitize
-
-    first, *rest = _redact(message).split("\n")
-    print_error(first)
-    for line in rest:
-        print(sanitize(line), file=sys.stderr)
+    print_error(_redact(message))
 
 
 def _say(text: str) -> None:
@@ -80,25 +71,16 @@ def _warn(lines: Sequence[str]) -> None:
         _error(line)
 
 
+def _log_debug(text: str) -> None:
+    """--debug tracebacks also go to the log file (never through a symlink)."""
+    refused = logfile.append_log(text)
+    if refused:
+        print_error(refused)
+
+
 def _guarded(debug: bool, fn: Callable[[], int]) -> int:
-    try:
-        return fn()
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # the one place every failure becomes words and an exit code
-        if debug:
-            text = sanitize_lines(_redact("".join(traceback.format_exception(exc))))
-            sys.stderr.write(text)
-            refused = logfile.append_log(text)
-            if refused:
-                print_error(refused)
-        if isinstance(exc, CallwatchError):
-            _error(exc.message)
-            return exit_code_for(exc)
-        if not debug:
-            print_error(f"internal error ({type(exc).__name__}); run again with --debug "
-                        "for the traceback")
-        return EXIT_INTERNAL
+    # Secrets read by this run are scrubbed; --debug tracebacks also go to the log file.
+    return guarded(debug, fn, redact=_redact, internal_errors=True, debug_log=_log_debug)
 
 
 # --- verification ---------------------------------------------------------------------
@@ -111,6 +93,13 @@ class Check:
     exit_code: int
 
 
+def _failed(kind: str, detail: str = "") -> Check:
+    """A failed check in the words of the shared table (callwatch.errors.ERRORS)."""
+    entry = error_text(kind)
+    text = f"{entry.message} ({detail})" if detail else entry.message
+    return Check(False, f"{text}: {entry.fix}" if entry.fix else text, entry.exit_code)
+
+
 async def verify(brand: Brand, base_url: str, credentials: Credentials) -> Check:
     """One signed request (a 1-day task list, size 1), described in words."""
     client = ApiClient(credentials, brand, base_url,
@@ -119,18 +108,12 @@ async def verify(brand: Brand, base_url: str, credentials: Credentials) -> Check
     async with client:
         try:
             page = await client.query(TimeWindow.last(days=1), size=1)
-        except AuthError:
-            return Check(False, "bad credentials: the API rejected the API key or secret",
-                         EXIT_AUTH)
-        except IpDeniedError:
-            return Check(False, "IP not allowed: this machine's address is not on the key's "
-                         "allow-list (change it in the vendor's portal)", EXIT_AUTH)
+        except (AuthError, IpDeniedError) as exc:
+            return _failed(exc.kind)
         except TimestampError as exc:
-            return Check(False, f"clock skew: {exc.message}", EXIT_AUTH)
-        except TransportError as exc:
-            return Check(False, f"unreachable: {exc.message}", EXIT_NETWORK)
-        except ApiError as exc:
-            return Check(False, f"the API refused the check request: {exc.message}", EXIT_API)
+            return _failed(exc.kind, exc.message)
+        except (TransportError, ApiError) as exc:
+            return _failed(exc.kind, exc.message)
     if client.clock_offset:
         side = "behind" if client.clock_offset > 0 else "ahead of"
         return Check(True, f"ok, clock skew corrected: the local clock is "

@@ -9,26 +9,23 @@ from typing import TYPE_CHECKING, TypeVar
 
 from callwatch.errors import (
     AUTH_ADVICE,
-    ApiError,
+    EXIT_API,
+    EXIT_AUTH,
+    EXIT_NETWORK,
+    EXIT_OK,
+    EXIT_TASK_FAILED,
+    EXIT_TIMEOUT,
+    EXIT_USAGE,
     AuthError,
     CallwatchError,
-    ConfigError,
-    CredentialsError,
-    IpDeniedError,
-    TimestampError,
-    TransportError,
+    exit_code_for,
 )
 
 if TYPE_CHECKING:
     from callwatch.store.resolve import Connection
 
-EXIT_OK = 0
-EXIT_TASK_FAILED = 1
-EXIT_USAGE = 2
-EXIT_AUTH = 3
-EXIT_NETWORK = 4
-EXIT_API = 5
-EXIT_TIMEOUT = 124
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
 
 EXIT_CODES_HELP = """exit codes:
   0    ok
@@ -38,18 +35,6 @@ EXIT_CODES_HELP = """exit codes:
   4    API unreachable / transport failure
   5    the API rejected a request or a task could not be read
   124  timeout (wait)"""
-
-
-def exit_code_for(error: BaseException) -> int:
-    if isinstance(error, CredentialsError | AuthError | IpDeniedError | TimestampError):
-        return EXIT_AUTH
-    if isinstance(error, TransportError):
-        return EXIT_NETWORK
-    if isinstance(error, ApiError):
-        return EXIT_API
-    if isinstance(error, ConfigError):
-        return EXIT_USAGE
-    return EXIT_API
 
 
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
@@ -68,18 +53,13 @@ def add_connection_args(parser: argparse.ArgumentParser) -> None:
 
 
 def print_error(message: str) -> None:
+    """``callwatch: <first line>`` on stderr, further lines as they are; all terminal-safe."""
     from callwatch.cli.output import sanitize
 
-    print(f"callwatch: {sanitize(message)}", file=sys.stderr)
-
-
-def print_traceback(exc: BaseException) -> None:
-    """``--debug``: the traceback on stderr, made terminal-safe (it quotes foreign text)."""
-    import traceback
-
-    from callwatch.textsafe import sanitize_lines
-
-    sys.stderr.write(sanitize_lines("".join(traceback.format_exception(exc))))
+    first, *rest = message.split("\n")
+    print(f"callwatch: {sanitize(first)}", file=sys.stderr)
+    for line in rest:
+        print(sanitize(line), file=sys.stderr)
 
 
 T = TypeVar("T")
@@ -98,14 +78,46 @@ def with_advice(outcome: T, conn: Connection) -> T:
     return outcome
 
 
-def guarded(debug: bool, fn: Callable[[], int]) -> int:
-    """Run a command; expected errors become one line on stderr and an exit code."""
+def _keep(text: str) -> str:
+    return text
+
+
+def guarded(debug: bool, fn: Callable[[], int], *, redact: Callable[[str], str] = _keep,
+            internal_errors: bool = False,
+            debug_log: Callable[[str], None] | None = None) -> int:
+    """Run a command: the one place a failure becomes words on stderr and an exit code.
+
+    ``redact`` scrubs secrets known to the command from any text; ``internal_errors``
+    turns an unexpected exception into one line and exit 70 (``--debug``: the
+    traceback, also given to ``debug_log``).
+    """
     try:
         return fn()
-    except CallwatchError as exc:
-        if debug:
-            print_traceback(exc)
-        print_error(exc.message)
-        return exit_code_for(exc)
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        expected = isinstance(exc, CallwatchError)
+        if not expected and not internal_errors:
+            raise
+        if debug:
+            import traceback
+
+            from callwatch.textsafe import sanitize_lines
+
+            # It quotes foreign text: made terminal-safe like any other output.
+            text = sanitize_lines(redact("".join(traceback.format_exception(exc))))
+            sys.stderr.write(text)
+            if debug_log is not None:
+                debug_log(text)
+        if isinstance(exc, CallwatchError):
+            print_error(redact(exc.message))
+            return exit_code_for(exc)
+        if not debug:
+            print_error(f"internal error ({type(exc).__name__}); run again with --debug "
+                        "for the traceback")
+        return EXIT_INTERNAL
+
+
+__all__ = ["EXIT_API", "EXIT_AUTH", "EXIT_CODES_HELP", "EXIT_INTERNAL", "EXIT_NETWORK",
+           "EXIT_OK", "EXIT_TASK_FAILED", "EXIT_TIMEOUT", "EXIT_USAGE", "add_connection_args",
+           "exit_code_for", "guarded", "print_error"]

@@ -7,17 +7,16 @@ import contextlib
 import gc
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from callwatch.cli.common import (
     EXIT_CODES_HELP,
     EXIT_USAGE,
     add_connection_args,
-    exit_code_for,
+    guarded,
     print_error,
-    print_traceback,
 )
-from callwatch.errors import CallwatchError
 
 if TYPE_CHECKING:
     from callwatch.api.client import ApiClient
@@ -28,8 +27,7 @@ if TYPE_CHECKING:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="callwatch",
-        description="Live monitor for voice group-call tasks. Subcommands: sim, status, "
-                    "list, wait, login, logout, auth, info (callwatch SUBCOMMAND --help).",
+        description="Live monitor for voice group-call tasks.",
         epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_connection_args(p)
     p.add_argument("--interval", type=float, default=None,
@@ -42,31 +40,33 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def parse_ids(values: Sequence[str]) -> list[int]:
-    out: list[int] = []
-    for raw in values:
-        for part in raw.replace(",", " ").split():
-            if not part.isdigit() or int(part) <= 0:
-                raise ValueError(f"not a job id: {part[:20]!r}")
-            out.append(int(part))
-    return out
+def _command_help(parser: argparse.ArgumentParser) -> None:
+    """Sub-parsers for ``--help`` only: ``callwatch 123 456`` must stay job ids."""
+    from callwatch.cli import COMMANDS
+
+    sub = parser.add_subparsers(title="commands (callwatch COMMAND --help)", metavar="COMMAND")
+    for name, (_module, summary) in COMMANDS.items():
+        sub.add_parser(name, help=summary)
 
 
 def run(name: str, argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(list(argv))
+    from callwatch.api.types import parse_job_ids
+
+    parser = build_parser()
+    if "-h" in argv or "--help" in argv:
+        _command_help(parser)
+    args = parser.parse_args(list(argv))
     try:
-        ids = parse_ids(args.job_ids)
+        ids = parse_job_ids(" ".join(args.job_ids)) if args.job_ids else []
     except ValueError as exc:
         print_error(str(exc))
         return EXIT_USAGE
-    try:
-        with _startup_gc():
-            app = _build_app(args, ids)
-    except CallwatchError as exc:
-        if args.debug:
-            print_traceback(exc)
-        print_error(exc.message)
-        return exit_code_for(exc)
+    return guarded(args.debug, lambda: _run_app(args, ids))
+
+
+def _run_app(args: argparse.Namespace, ids: list[int]) -> int:
+    with _startup_gc():
+        app = _build_app(args, ids)
     code = app.run()
     return int(code or 0) if app.return_code in (0, None) else int(app.return_code or 1)
 
@@ -88,18 +88,19 @@ def _startup_gc() -> Iterator[None]:
 
 def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
     from callwatch.monitor import Monitor
+    from callwatch.store.config import load_config
     from callwatch.tui.app import CallwatchApp
-    from callwatch.tui.persist import load_settings
 
-    settings = load_settings()
+    settings = load_config()
     if args.demo:
-        from callwatch.sim.server import demo_client, demo_state
+        from callwatch.cli.demo import demo_client
+        from callwatch.sim.server import demo_state
 
         state = demo_state(12)
         monitor = Monitor(demo_client(state), interval=args.interval or 2.0,
                           all_active=args.all_active)
         monitor.watch(state.jobs)
-        settings.profiles = []
+        settings = replace(settings, profiles={}, default_profile=None)
         return CallwatchApp(monitor, account="demo", profile="demo", settings=settings,
                             initial=ids, persist=False)
     from callwatch.store.resolve import DEFAULT_INTERVAL  # keyring: not for the demo
@@ -107,7 +108,7 @@ def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
     allow_http: bool = args.allow_insecure_http
     conn, client = _connect(args.profile, args.brand, args.base_url, allow_http)
     # e.g. "secret read from a plaintext file": shown as a toast on every start.
-    settings.warnings = (*settings.warnings, *conn.warnings)
+    settings = replace(settings, warnings=(*settings.warnings, *conn.warnings))
     interval = args.interval or conn.interval or DEFAULT_INTERVAL
     monitor = Monitor(client, interval=interval, all_active=args.all_active)
 

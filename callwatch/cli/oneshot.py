@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from callwatch.api.client import MAX_LIST_PAGES, TimeWindow
+from callwatch.api.client import MAX_LIST_PAGES
 from callwatch.api.models import ACTIVE_STATES, FINISHED_STATES, Job, JobState
+from callwatch.api.types import TimeWindow, parse_job_ids
 from callwatch.cli.common import (
     EXIT_AUTH,
     EXIT_CODES_HELP,
@@ -47,13 +48,14 @@ DEFAULT_SINCE = "7d"
 
 
 def job_id_arg(value: str) -> int:
+    """One job id per argument (argparse type), read by the shared parser."""
     try:
-        job_id = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a task id: {value!r}") from None
-    if job_id <= 0:
-        raise argparse.ArgumentTypeError(f"not a task id: {value!r}")
-    return job_id
+        ids = parse_job_ids(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if len(ids) != 1:
+        raise argparse.ArgumentTypeError(f"one job id per argument, not {value[:40]!r}")
+    return ids[0]
 
 
 def seconds_arg(value: str) -> float:

@@ -30,7 +30,7 @@ from callwatch.cli.common import (
 from callwatch.cli.oneshot_fetch import make_client
 from callwatch.cli.oneshot_render import header, job_line
 from callwatch.cli.output import paint, sanitize, use_colour
-from callwatch.errors import AUTH_ADVICE
+from callwatch.errors import error_text
 from callwatch.monitor import Monitor, Problem, TaskView, Update
 from callwatch.store.resolve import Connection
 
@@ -38,12 +38,6 @@ from callwatch.store.resolve import Connection
 MAX_FAILED_CYCLES = 3
 _TRANSPORT_KINDS = frozenset({"network", "timeout", "server", "bad_response", "http_status",
                               "tasks", "list"})
-# Problems a retry cannot fix: message for the terminal (the TUI's say "press r").
-_FATAL = {
-    "auth": f"authentication failed: {AUTH_ADVICE}",
-    "ip_denied": "this machine's IP address is not on the key's allow-list",
-    "timestamp": "timestamp rejected and the clock offset could not be corrected (check NTP)",
-}
 
 
 @dataclass
@@ -134,10 +128,10 @@ async def wait_loop(monitor: Monitor, ids: Sequence[int], *, timeout: float | No
 def _fatal(monitor: Monitor, cycle: Update, kinds: dict[str, Problem]
            ) -> tuple[int, str] | None:
     if "timestamp" in kinds:
-        return EXIT_AUTH, _FATAL["timestamp"]
+        return EXIT_AUTH, error_text("timestamp").text
     if monitor.blocked:  # the monitor confirmed an auth/IP failure with one probe
         kind = "ip_denied" if "ip_denied" in kinds else "auth"
-        return EXIT_AUTH, _FATAL[kind]
+        return EXIT_AUTH, error_text(kind).text
     return None
 
 

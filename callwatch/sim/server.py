@@ -1,4 +1,4 @@
-"""Run the simulator: on loopback with uvicorn, or in-process for the demo."""
+"""Run the simulator on loopback with uvicorn (in-process: ``callwatch.sim.transport``)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from callwatch.api.client import ApiClient, Credentials, in_process_transport
-from callwatch.api.signing import Secret
 from callwatch.sim.app import SimConfig, SimState, build_app
-from callwatch.sim.wire import DropConnection
 
 if TYPE_CHECKING:  # uvicorn is imported when serving: ``callwatch --demo`` never needs it
     import uvicorn
@@ -86,12 +83,3 @@ def demo_state(jobs: int = 12, seed: int = 7, faults: str = "none") -> SimState:
     state = SimState(SimConfig(faults=faults, seed=seed))
     state.populate(jobs)
     return state
-
-
-def demo_client(state: SimState, **kwargs: object) -> ApiClient:
-    """An API client wired to an in-process simulator (no sockets, no account)."""
-    key, secret = next(iter(state.config.keys.items()))
-    return ApiClient(Credentials(key, Secret(secret)), state.config.brand,
-                     "http://callwatch-demo.invalid",
-                     transport=in_process_transport(build_app(state), DropConnection),
-                     **kwargs)  # type: ignore[arg-type]

@@ -8,15 +8,14 @@ type is ignored. Either way ``Config.warnings`` says what happened, naming the f
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from callwatch.errors import ConfigError
-from callwatch.store import paths, tomlw
-from callwatch.store.atomic import atomic_write_text, backup_unreadable
+from callwatch.store import paths
+from callwatch.store.atomic import backup_unreadable
 
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SECRET_STORES = ("keyring", "command", "file")
@@ -98,16 +97,19 @@ class Config:
             default = min(profiles) if profiles else None
         return replace(self, profiles=profiles, default_profile=default, warnings=())
 
-    def to_doc(self) -> dict[str, object]:
-        doc: dict[str, object] = {}
+    def flat(self) -> dict[tuple[str, ...], object]:
+        """Every setting by its place in the file, in the order a new file gets them."""
+        flat: dict[tuple[str, ...], object] = {}
         if self.default_profile:
-            doc["default_profile"] = self.default_profile
-        doc["ui"] = {"bell": self.ui.bell, "toast": self.ui.toast}
-        if self.keys:
-            doc["keys"] = dict(sorted(self.keys.items()))
-        if self.profiles:
-            doc["profiles"] = {n: p.to_table() for n, p in sorted(self.profiles.items())}
-        return doc
+            flat[("default_profile",)] = self.default_profile
+        flat[("ui", "bell")] = self.ui.bell
+        flat[("ui", "toast")] = self.ui.toast
+        for binding, key in sorted(self.keys.items()):
+            flat[("keys", binding)] = key
+        for name, profile in sorted(self.profiles.items()):
+            for field_name, value in profile.to_table().items():
+                flat[("profiles", name, field_name)] = value
+        return flat
 
 
 def _typed(table: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str,
@@ -205,6 +207,8 @@ def load_config(path: Path | None = None) -> Config:
     except OSError as exc:
         return Config(path=path, warnings=(
             f"cannot read {path} ({exc.strerror or exc}); using defaults",))
+    import tomllib  # here: a first run and the demo have no file and start faster
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -216,11 +220,24 @@ def load_config(path: Path | None = None) -> Config:
 
 
 def save_config(config: Config, path: Path | None = None) -> Path:
+    """Write ``config`` by editing the file in place: only changed values are touched."""
+    import tomlkit  # here, not at start-up: only login and logout write the file
+
+    from callwatch.store import config_edit
+
     path = path or config.path or paths.config_file()
     paths.private_dir(path.parent)
-    atomic_write_text(path, tomlw.dumps(config.to_doc()), mode=0o600)
+    doc = config_edit.read_doc(path)
+    if doc is None:
+        doc, old = tomlkit.document(), Config()
+        old_flat: dict[tuple[str, ...], object] = {}
+    else:
+        # Compare with what the loader made of the file, so that values it ignored
+        # (wrong type, bad profile name) are left as the user wrote them.
+        old = parse_config(doc.unwrap(), path, [])
+        old_flat = old.flat()
+    gone: set[tuple[str, ...]] = {
+        ("profiles", name) for name in old.profiles if name not in config.profiles}
+    config_edit.apply_changes(doc, old_flat, config.flat(), gone)
+    config_edit.write_doc(path, doc, tables_removed=bool(gone))
     return path
-
-
-def list_profiles(config: Config | None = None) -> list[str]:
-    return (config or load_config()).profile_names()

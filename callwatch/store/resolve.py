@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from callwatch.api.brands import DEFAULT_BRAND, Brand, normalize_base_url
-from callwatch.api.client import Credentials, mask_key
 from callwatch.api.policy import check_transport
 from callwatch.api.signing import Secret
+from callwatch.api.types import Credentials, mask_key
 from callwatch.errors import AUTH_ADVICE, ConfigError, CredentialsError
 from callwatch.store import secrets
 from callwatch.store.config import Config, Profile, check_profile_name, load_config

@@ -9,7 +9,6 @@ thread cannot keep the process from exiting. Only recommended backends are used,
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shlex
 import stat
@@ -140,14 +139,6 @@ def describe_backend(timeout: float | None = None) -> str:
         return "unavailable: " + exc.message.split("\n", 1)[0]
 
 
-def keyring_get(profile: str, timeout: float | None = None) -> Secret | None:
-    def get(backend: Any) -> Secret | None:
-        value = backend.get_password(SERVICE, profile)
-        return Secret(value) if value else None
-
-    return _keyring_call("read the secret", get, timeout)
-
-
 def keyring_set(profile: str, secret: Secret, timeout: float | None = None) -> str:
     """Store the secret; return the backend's name."""
     def put(backend: Any) -> str:
@@ -178,15 +169,6 @@ def keyring_lookup(profile: str, timeout: float | None = None) -> tuple[Secret |
         return (Secret(value) if value else None), _describe(backend)
 
     return _keyring_call("read the secret", get, timeout)
-
-
-async def keyring_get_async(profile: str, timeout: float | None = None) -> Secret | None:
-    """For the TUI: never call the keyring on the event loop."""
-    return await asyncio.to_thread(keyring_get, profile, timeout)
-
-
-async def backend_name_async(timeout: float | None = None) -> str:
-    return await asyncio.to_thread(backend_name, timeout)
 
 
 # --- secret_command ---------------------------------------------------------------------

@@ -21,10 +21,11 @@ from textual.worker import Worker, WorkerState
 
 from callwatch.api.client import ApiClient
 from callwatch.monitor import Monitor, Problem, Update
+from callwatch.store.config import Config
+from callwatch.store.state import SortState, UiState, load_ui_state, save_ui_state
 from callwatch.textsafe import sanitize, sanitize_lines
 from callwatch.tui.main import MAIN_BINDINGS, MainScreen
 from callwatch.tui.messages import stop_question, watching_message
-from callwatch.tui.persist import UiSettings, UiState, load_ui_state, save_ui_state
 from callwatch.tui.table import JobTable
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class CallwatchApp(App[int]):
     BINDINGS = [Binding("ctrl+q", "quit_app", "Quit", show=False, id="app.quit")]
 
     def __init__(self, monitor: Monitor, *, account: str, profile: str | None = None,
-                 settings: UiSettings | None = None, initial: Iterable[int] = (),
+                 settings: Config | None = None, initial: Iterable[int] = (),
                  clock: Callable[[], float] = time.monotonic,
                  connector: Connector | None = None, persist: bool = True,
                  wall: Callable[[], datetime] | None = None) -> None:
@@ -72,7 +73,7 @@ class CallwatchApp(App[int]):
         self.monitor = monitor
         self.account = account
         self.profile = profile
-        self.settings = settings or UiSettings()
+        self.settings = settings or Config()
         self.clock = clock
         self.connector = connector
         self.wall = wall  # the browse screen's "now" (tests freeze it)
@@ -86,7 +87,7 @@ class CallwatchApp(App[int]):
         self._first_cycle = asyncio.Event()
         self.last_export: tuple[Path, Path] | None = None
         if self.settings.keys:
-            self.set_keymap(self.settings.keys)
+            self.set_keymap(dict(self.settings.keys))
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -151,11 +152,11 @@ class CallwatchApp(App[int]):
         if view is None or view.job is None:
             return
         name = sanitize(view.job.task_name or "", 40)
-        if self.settings.toast:
+        if self.settings.ui.toast:
             self.notify(f"#{jid} {name} finished: {view.job.state.label}",
                         title="Task finished", markup=False, timeout=8,
                         severity="information" if view.job.state.ok else "warning")
-        if self.settings.bell:
+        if self.settings.ui.bell:
             self.bell()
 
     @on(Worker.StateChanged)
@@ -204,8 +205,9 @@ class CallwatchApp(App[int]):
 
     def save_state(self) -> None:
         table = self.main.table
-        self.ui_state = UiState(watched=self.monitor.watched, sort=table.sort_key,
-                                sort_reverse=table.sort_reverse, filter=table.filter_text)
+        self.ui_state = UiState(watched=tuple(self.monitor.watched),
+                                sort=SortState(table.sort_key, table.sort_reverse),
+                                filter=table.filter_text)
         if self.persist:
             try:
                 save_ui_state(self.profile, self.ui_state)
@@ -348,7 +350,7 @@ class CallwatchApp(App[int]):
                     title="Export", markup=False, timeout=10)
 
     def action_switch_profile(self) -> None:
-        profiles = self.settings.profiles
+        profiles = self.settings.profile_names()
         if not profiles or self.connector is None:
             self.notify("No profiles configured. Add one with: callwatch login --profile NAME",
                         title="Profiles", markup=False, timeout=8)

@@ -14,8 +14,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
-from callwatch.api.client import ApiClient, TimeWindow
+from callwatch.api.client import ApiClient
 from callwatch.api.models import ACTIVE_STATES, Job, JobState, Page
+from callwatch.api.types import TimeWindow
 from callwatch.errors import CallwatchError
 from callwatch.monitor import TaskView
 from callwatch.tui.format import bar, local_time, safe, state_text

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from callwatch.monitor import TaskView
+from callwatch.store.atomic import atomic_write_text
 from callwatch.store.paths import state_dir
 from callwatch.textsafe import sanitize
 from callwatch.tui.format import look
-from callwatch.tui.persist import write_atomic
 
 FIELDS = ["jobId", "name", "state", "progress", "called", "total", "success", "fail",
           "answerRate", "callsPerMinute", "etaSeconds"]
@@ -79,9 +79,9 @@ def export_views(views: Sequence[TaskView], profile: str | None,
     for r in rows:
         writer.writerow({k: csv_cell(v) for k, v in r.items()})
     csv_path, json_path = base.with_suffix(".csv"), base.with_suffix(".json")
-    write_atomic(csv_path, buf.getvalue())
+    atomic_write_text(csv_path, buf.getvalue())
     details = [{**r, "detail": v.job.to_api_dict() if v.job else None}
                for r, v in zip(rows, views, strict=True)]
     doc = clean_json({"profile": profile, "exported": stamp, "tasks": details})
-    write_atomic(json_path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(json_path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return csv_path, json_path

@@ -97,7 +97,7 @@ class MainScreen(Screen[None]):
         filt.display = False
         table = self.table
         state = self.cw.ui_state
-        table.sort_key, table.sort_reverse = state.sort, state.sort_reverse
+        table.sort_key, table.sort_reverse = state.sort.column or "id", state.sort.reverse
         table.filter_text = state.filter
         table.freshness = self.freshness
         if state.filter:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from rich.table import Table
@@ -14,26 +13,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 
-MAX_IDS = 500
-_SPLIT = re.compile(r"[\s,;]+")
+from callwatch.api.types import parse_job_ids
 
-
-def parse_job_ids(text: str) -> list[int]:
-    """Job ids separated by spaces or commas; ValueError with a clear message."""
-    parts = [p for p in _SPLIT.split(text.strip()) if p]
-    if not parts:
-        raise ValueError("type one or more job ids, separated by spaces or commas")
-    bad = [p for p in parts if not p.isdigit() or int(p) <= 0]
-    if bad:
-        shown = ", ".join(repr(b[:20]) for b in bad[:3])
-        raise ValueError(f"not a job id: {shown} (ids are positive whole numbers)")
-    if len(parts) > MAX_IDS:
-        raise ValueError(f"at most {MAX_IDS} ids at once")
-    out: list[int] = []
-    for p in parts:
-        if int(p) not in out:
-            out.append(int(p))
-    return out
+MAX_IDS = 500  # at once, in the add dialog
 
 
 class AddJobsScreen(ModalScreen[list[int] | None]):
@@ -49,7 +31,7 @@ class AddJobsScreen(ModalScreen[list[int] | None]):
     @on(Input.Submitted, "#add-input")
     def submitted(self, event: Input.Submitted) -> None:
         try:
-            ids = parse_job_ids(event.value)
+            ids = parse_job_ids(event.value, limit=MAX_IDS)
         except ValueError as exc:
             self.query_one("#add-error", Static).update(Text(f"✗ {exc}", style="bold red"))
             return

@@ -15,12 +15,13 @@ import termios
 import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from callwatch.cli import main
-from tests.conftest import KEY, SECRET
+from tests.helpers.common import KEY, SECRET
 
 CLI_TIMEOUT = 60
 
@@ -119,3 +120,44 @@ HOSTILE_NAMES = [
     "bidi \u202egnp.exe\u202c and C1 \x9b31m",
     "L" * 100_000,
 ]
+
+
+# The public JSON contract of `status --json` / `list --json`, written out: a change to
+# the code must not change it silently. First the stable core keys, in this order...
+CORE_KEYS = ["jobId", "taskName", "status", "state", "progress", "numCnt", "callNum",
+             "success", "fail", "successRate", "error"]
+# ...then the API's own fields as the API names them.
+API_KEYS = {
+    "jobId", "status", "taskName", "rate", "numCnt", "callNum", "success", "fail",
+    "createdTime", "displayNum", "text", "chargeLen", "toseatNum", "successRate",
+    "toseatNumRate", "sendTime", "mdfTime", "appId", "source", "voiceFileId", "calloutRate",
+    "finishTime", "keyFeedbackNum", "uploadName", "baseFile", "callLossNum", "callDuration",
+    "callLossNumRate", "code", "maxCalls", "loopCount", "lan", "allCallToseatNum",
+    "callTotal", "acd", "sipGroupName", "receivedSeatNum", "onineSeatNum", "maxRingingTime",
+    "scriptId", "taskType",
+}
+TIME_KEYS = {"createdTime", "sendTime", "mdfTime", "finishTime"}
+STATES = {"submitting", "waiting", "calling", "suspended", "completed", "cancelled",
+          "submission_failed", "unknown"}
+
+
+def check_entry(entry: dict[str, Any]) -> None:
+    """The documented schema of one status/list object."""
+    assert list(entry)[: len(CORE_KEYS)] == CORE_KEYS
+    assert set(entry) == set(CORE_KEYS) | API_KEYS
+    assert isinstance(entry["jobId"], int)
+    assert entry["taskName"] is None or isinstance(entry["taskName"], str)
+    assert entry["status"] is None or isinstance(entry["status"], int)
+    assert entry["state"] in STATES
+    for key in ("progress", "successRate"):
+        assert entry[key] is None or isinstance(entry[key], float)
+    for key in ("numCnt", "callNum", "success", "fail"):
+        assert entry[key] is None or isinstance(entry[key], int)
+    for key in TIME_KEYS:
+        if entry[key] is not None:
+            assert datetime.fromisoformat(entry[key]).utcoffset() is not None
+    error = entry["error"]
+    if error is not None:
+        assert set(error) == {"kind", "code", "message"}
+        assert isinstance(error["kind"], str) and isinstance(error["message"], str)
+        assert error["code"] is None or isinstance(error["code"], int)

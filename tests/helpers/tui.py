@@ -9,6 +9,7 @@ from datetime import datetime
 from textual.pilot import Pilot
 
 from callwatch.api.models import JobState
+from callwatch.cli.demo import demo_client
 from callwatch.errors import (
     ApiTimeoutError,
     AuthError,
@@ -20,9 +21,8 @@ from callwatch.monitor import Monitor, Problem
 from callwatch.monitor.problems import problem_for, skew_problem
 from callwatch.sim.app import SimConfig, SimState
 from callwatch.sim.model import SimClock
-from callwatch.sim.server import demo_client
+from callwatch.store.config import Config
 from callwatch.tui.app import CallwatchApp
-from callwatch.tui.persist import UiSettings
 
 FIXED = 1_780_000_000.0  # the frozen simulated time
 MONO = 1000.0  # the frozen monotonic clock of the monitor and the status line
@@ -45,7 +45,7 @@ class ForcedMonitor(Monitor):
 
 
 def make_app(state: SimState | None = None, *, watch: Iterable[int] | None = None,
-             problems: Iterable[Problem] = (), settings: UiSettings | None = None,
+             problems: Iterable[Problem] = (), settings: Config | None = None,
              persist: bool = True, profile: str | None = "test",
              interval: float = 3600.0) -> CallwatchApp:
     state = state or frozen_state()
@@ -54,7 +54,7 @@ def make_app(state: SimState | None = None, *, watch: Iterable[int] | None = Non
     monitor.forced = tuple(problems)
     monitor.watch(state.jobs if watch is None else watch)
     return CallwatchApp(monitor, account="test · itnio", profile=profile,
-                        settings=settings or UiSettings(), clock=lambda: MONO,
+                        settings=settings or Config(), clock=lambda: MONO,
                         persist=persist,
                         wall=lambda: datetime.fromtimestamp(FIXED).astimezone())
 

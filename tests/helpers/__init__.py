@@ -1,0 +1,1 @@
+"""Shared test helpers: test modules import these, never each other."""
