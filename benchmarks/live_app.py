@@ -75,13 +75,18 @@ class CycleLog:
         self.entries: list[tuple[float, float, int]] = []
         self.ended = asyncio.Event()
         self._changed = 0
+        self.active = 0  # cycles running now
         mon = app.monitor
         cycle: Callable[[], Awaitable[None]] = mon._cycle
         publish: Callable[..., None] = mon.publish
 
         async def counted_cycle() -> None:
             t0, before = time.perf_counter(), self._changed
-            await cycle()
+            self.active += 1
+            try:
+                await cycle()
+            finally:
+                self.active -= 1
             self.entries.append((t0, time.perf_counter(), self._changed - before))
             self.ended.set()
 
@@ -165,8 +170,8 @@ async def measure_moves(app: CallwatchApp, log: CycleLog, prober: KeyProber, bas
     down to a row never selected before, so its task has no detail yet."""
     mon = app.monitor
     interval = mon.interval
-    mon.interval = 3600.0
-    await cycle_end(app, log)  # the loop now waits an hour
+    mon.interval = 3600.0  # the loop now waits an hour (a new interval applies at once)
+    await until(lambda: log.active == 0, 300.0, "the last cycle's end", log.ended, 0.5)
     # The probes left the cursor on the first or the second row. Moves not counted put it
     # past both, and past the simulator's first twelve tasks (one of each state: a
     # finished task's detail is known already, and a move onto it asks for nothing).
