@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=_number(0, MAX_JOBS, integer=True), default=12,
                    help="tasks to create (default 12)")
     p.add_argument("--speed", type=_number(0, MAX_SPEED), default=1.0,
-                   help="simulated seconds per real second (default 1.0; 0 freezes the clock)")
+                   help="simulated seconds per real second (default 1.0); 0 freezes the clock")
     p.add_argument("--seed", type=_number(-MAX_INT, MAX_INT, integer=True), default=1,
                    help="random seed of the tasks' numbers (default 1)")
     p.add_argument("--faults", choices=PROFILES, default="none",
