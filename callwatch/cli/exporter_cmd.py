@@ -118,7 +118,8 @@ async def _main(args: argparse.Namespace, conn: Connection, sock: socket.socket,
     from callwatch.exporter import KEEP_FINISHED, serve_exporter
     from callwatch.monitor import Monitor
 
-    disable_created_metrics()  # *_created series: noise for dashboards and alerts
+    # *_created series: noise for dashboards and alerts.
+    disable_created_metrics()  # type: ignore[no-untyped-call]
 
     # The client is made inside the running loop (its semaphore and pool belong to it).
     async with ApiClient(conn.credentials, conn.brand, conn.base_url) as client:
