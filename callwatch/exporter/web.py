@@ -29,7 +29,7 @@ _HEADERS = {
 }
 _STYLE = ("body{font-family:monospace;background:#111;color:#ddd;margin:1em}"
           "table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}"
-          "td.name,th.name{text-align:left}tr:nth-child(even){background:#1b1b1b}"
+          "td.name,th.name,td.state,th.state{text-align:left}tr:nth-child(even){background:#1b1b1b}"
           ".problem{color:#f66}a{color:#8cf}")
 
 
@@ -59,6 +59,9 @@ def _duration(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
+_CLASSES = {1: "name", 2: "state"}  # left-aligned text columns
+
+
 def task_row(view: TaskView) -> str:
     job = view.job
     if view.missing:
@@ -77,10 +80,10 @@ def task_row(view: TaskView) -> str:
         f"{_number(job.called if job else None)} / {_number(job.num_cnt if job else None)}",
         _number(job.success if job else None),
         _number(job.fail if job else None),
-        _number(view.throughput, "{:.0f}"),
+        _number(view.throughput),
         _duration(view.eta),
     ]
-    tds = "".join(f'<td class="name">{c}</td>' if i == 1 else f"<td>{c}</td>"
+    tds = "".join(f'<td class="{_CLASSES[i]}">{c}</td>' if i in _CLASSES else f"<td>{c}</td>"
                   for i, c in enumerate(cells))
     return f"<tr>{tds}</tr>"
 
@@ -92,8 +95,8 @@ _COLUMNS = ("Task", "Name", "State", "Progress", "Called / total", "Success", "F
 def tasks_page(monitor: Monitor, profile: str) -> HTMLResponse:
     problems = "".join(f'<p class="problem">{_text(p.text, 300)}</p>'
                        for p in monitor.problems)
-    head = "".join(f'<th class="name">{c}</th>' if c == "Name" else f"<th>{c}</th>"
-                   for c in _COLUMNS)
+    head = "".join(f'<th class="{_CLASSES[i]}">{c}</th>' if i in _CLASSES else f"<th>{c}</th>"
+                   for i, c in enumerate(_COLUMNS))
     rows = "".join(task_row(v) for v in monitor.tasks.values())
     body = (f"<h1>callwatch · {_text(profile, 64)}</h1>{problems}"
             f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
