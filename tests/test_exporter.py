@@ -20,7 +20,7 @@ from tests.helpers.common import make_client, make_state
 from tests.helpers.exporter import Exporter, frozen_state, poll, run_exporter
 from tests.helpers.oneshot import add_sim_job, run_cli, sim_env
 
-HOSTILE = "\x1b]0;pwned\x07<script>alert(1)</script>" + "L" * 200
+HOSTILE = "\x1b]0;pwned\x07<script>alert(1)</script>\"\\" + "L" * 200
 
 Samples = dict[str, list[tuple[dict[str, str], float]]]
 
@@ -86,7 +86,8 @@ def test_labels_are_sanitised_and_capped(frozen: tuple[RunningSim, Exporter, int
     samples = read_all(exporter, len(sim.state.jobs))
     names = {int(labels["job_id"]): labels["task_name"]
              for labels, _ in samples["callwatch_task_progress_ratio"]}
-    assert names[hostile].startswith("?]0;pwned?<script>")
+    # Quote and backslash escaped in the exposition, read back as they were.
+    assert names[hostile].startswith('?]0;pwned?<script>alert(1)</script>"\\L')
     assert len(names[hostile]) == NAME_LIMIT
     for labels, _ in samples["callwatch_task_progress_ratio"]:
         assert labels["profile"] == "env"

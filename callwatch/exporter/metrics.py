@@ -1,20 +1,21 @@
 """The exporter's metrics: per task (read from the monitor at scrape time) and per account.
 
-Task series are built on each scrape from the monitor's own views, so a task the monitor
-no longer watches simply stops being exported: cardinality is the watch list's.
+Task series are written on each scrape from the monitor's own views, so a task the
+monitor no longer watches simply stops being exported: cardinality is the watch list's.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric, StateSetMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from callwatch.api.models import JobState
-from callwatch.monitor import Monitor, TaskView
+from callwatch.monitor import Monitor
 from callwatch.textsafe import sanitize
 
 NAME_LIMIT = 64  # characters of a task name in a label: names are free text, often long
@@ -28,7 +29,7 @@ PROBLEM_KINDS = ("auth", "ip_denied", "timestamp", "clock_skew", "rate_limited",
 # Request durations: the API answers in tens of ms; the monitor's deadline is >= 8 s.
 DURATION_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0)
 
-TASK_LABELS = ("job_id", "task_name", "profile")
+STATE_HELP = "The task's state (one series per state, 1 for the current)"
 
 # Every metric name the exporter serves (the ops files are checked against this).
 TASK_GAUGES = {
@@ -70,7 +71,7 @@ class ApiMetrics:
 
 
 class MonitorCollector(Collector):
-    """Builds the task and account series from the monitor at each scrape."""
+    """Builds the account series from the monitor at each scrape."""
 
     def __init__(self, monitor: Monitor, profile: str,
                  wall: Callable[[], float] = time.time) -> None:
@@ -82,45 +83,11 @@ class MonitorCollector(Collector):
         return ()  # unchecked: the series differ scrape to scrape
 
     def _to_wall(self, monotonic: float | None) -> float | None:
-        if monotonic is None:
-            return None
-        return self._wall() - (self.monitor.now() - monotonic)
+        return to_wall(self.monitor, monotonic, self._wall())
 
     def collect(self) -> Iterator[Metric]:
-        gauges = {name: GaugeMetricFamily(name, doc, labels=TASK_LABELS)
-                  for name, doc in TASK_GAUGES.items()}
-        state = StateSetMetricFamily("callwatch_task_state", "The task's state (one series "
-                                     "per state, 1 for the current)", labels=TASK_LABELS)
-        for view in self.monitor.tasks.values():
-            self._task(view, gauges, state)
-        yield from gauges.values()
-        yield state
+        """The account's series (the task series: :func:`render_tasks`, for speed)."""
         yield from self._account()
-
-    def _task(self, view: TaskView, gauges: dict[str, GaugeMetricFamily],
-              state: StateSetMetricFamily) -> None:
-        job = view.job
-        if job is None and not view.missing:
-            return  # not read yet: nothing true to say
-        name = sanitize(job.task_name or "", NAME_LIMIT) if job is not None else ""
-        labels = [str(view.job_id), name, self.profile]
-        current = NOT_FOUND if view.missing or job is None else job.state.slug
-        state.add_metric(labels, {s: s == current for s in STATES})
-        confirmed = self._to_wall(self.monitor.confirmed_at(view.job_id))
-        progress = job.progress if job is not None else None
-        values = {
-            "callwatch_task_progress_ratio": None if progress is None else progress / 100.0,
-            "callwatch_task_called": job.called if job else None,
-            "callwatch_task_total": job.num_cnt if job else None,
-            "callwatch_task_success": job.success if job else None,
-            "callwatch_task_fail": job.fail if job else None,
-            "callwatch_task_eta_seconds": view.eta,
-            "callwatch_task_calls_per_minute": view.throughput,
-            "callwatch_task_last_update_timestamp_seconds": confirmed,
-        }
-        for metric, value in values.items():
-            if value is not None:  # unknown is absent, never a made-up 0
-                gauges[metric].add_metric(labels, float(value))
 
     def _account(self) -> Iterator[Metric]:
         mon = self.monitor
@@ -142,6 +109,63 @@ class MonitorCollector(Collector):
             if value is not None:
                 family.add_metric([self.profile], value)
             yield family
+
+
+def to_wall(monitor: Monitor, monotonic: float | None, wall_now: float) -> float | None:
+    return None if monotonic is None else wall_now - (monitor.now() - monotonic)
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _value(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return repr(float(value))
+
+
+def render_tasks(monitor: Monitor, profile: str, wall: Callable[[], float] = time.time
+                 ) -> str:
+    """Every watched task's series in the text format (0.0.4), written directly: through
+    the client library's objects 1,000 tasks took ~115 ms a scrape, this way a fraction.
+    A task not read yet has none; a value the API has not given is absent, never 0."""
+    lines: dict[str, list[str]] = {name: [] for name in TASK_GAUGES}
+    states: list[str] = []
+    profile_label = _label(sanitize(profile, NAME_LIMIT))
+    wall_now = wall()
+    for view in monitor.tasks.values():
+        job = view.job
+        if job is None and not view.missing:
+            continue
+        name = sanitize(job.task_name or "", NAME_LIMIT) if job is not None else ""
+        labels = f'job_id="{view.job_id}",task_name="{_label(name)}",profile="{profile_label}"'
+        current = NOT_FOUND if view.missing or job is None else job.state.slug
+        states.extend(f'callwatch_task_state{{{labels},callwatch_task_state="{s}"}} '
+                      f'{"1.0" if s == current else "0.0"}' for s in STATES)
+        progress = job.progress if job is not None else None
+        values = (
+            ("callwatch_task_progress_ratio", None if progress is None else progress / 100),
+            ("callwatch_task_called", job.called if job else None),
+            ("callwatch_task_total", job.num_cnt if job else None),
+            ("callwatch_task_success", job.success if job else None),
+            ("callwatch_task_fail", job.fail if job else None),
+            ("callwatch_task_eta_seconds", view.eta),
+            ("callwatch_task_calls_per_minute", view.throughput),
+            ("callwatch_task_last_update_timestamp_seconds",
+             to_wall(monitor, monitor.confirmed_at(view.job_id), wall_now)),
+        )
+        for metric, value in values:
+            if value is not None:
+                lines[metric].append(f"{metric}{{{labels}}} {_value(value)}")
+    out: list[str] = []
+    for metric, doc in TASK_GAUGES.items():
+        out += [f"# HELP {metric} {doc}", f"# TYPE {metric} gauge", *lines[metric]]
+    out += [f"# HELP callwatch_task_state {STATE_HELP}", "# TYPE callwatch_task_state gauge",
+            *states]
+    return "\n".join(out) + "\n"
 
 
 def exposed_names() -> set[str]:

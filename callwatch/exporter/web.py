@@ -10,13 +10,13 @@ from __future__ import annotations
 import html
 import math
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import choose_encoder
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from callwatch.exporter.metrics import render_tasks
 from callwatch.monitor import Monitor, TaskView
 from callwatch.textsafe import sanitize
 
@@ -114,9 +114,10 @@ def build_app(registry: CollectorRegistry, monitor: Monitor, profile: str) -> St
                 '<li><a href="/tasks">/tasks</a>: the task table (read-only)</li></ul>')
         return _page("callwatch exporter", body)
 
-    async def metrics(request: Request) -> Response:
-        encoder, content_type = choose_encoder(request.headers.get("accept", ""))
-        return Response(encoder(registry), headers={"Content-Type": content_type})
+    async def metrics(_request: Request) -> Response:
+        # Always the classic text format: the task series are written in it directly.
+        body = generate_latest(registry) + render_tasks(monitor, profile).encode()
+        return Response(body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def tasks(_request: Request) -> Response:
         return tasks_page(monitor, profile)
