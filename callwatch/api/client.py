@@ -124,6 +124,8 @@ class ApiClient:
         self.clock_offset = 0.0  # server time minus local time, learnt from -16
         self.list_capped = False  # the last iter_query stopped at its page cap
         self.requests_sent = 0
+        # Told (endpoint, outcome: "ok" or an error kind, seconds) after each attempt.
+        self.observer: Callable[[str, str, float], None] | None = None
 
     @property
     def api_key(self) -> str:
@@ -223,7 +225,7 @@ class ApiClient:
             try:
                 async with self._sem:
                     async with asyncio.timeout(remaining):
-                        outcome = await self._attempt(method, path, body)
+                        outcome = await self._observed(method, path, body)
             except TimeoutError:
                 raise self._deadline_error(budget) from None
             if outcome.error is None:
@@ -249,6 +251,20 @@ class ApiClient:
 
     def now(self) -> float:
         return self._clock() + self.clock_offset
+
+    async def _observed(self, method: str, path: str, body: object) -> _Outcome:
+        """``_attempt``, timed for the observer; one cut short by the deadline is a timeout."""
+        if self.observer is None:
+            return await self._attempt(method, path, body)
+        started = time.monotonic()
+        outcome = _Outcome(error=ApiTimeoutError("cut short"))
+        try:
+            outcome = await self._attempt(method, path, body)
+            return outcome
+        finally:
+            endpoint = path.rstrip("/0123456789").rsplit("/", 1)[-1]  # no task id in it
+            kind = "ok" if outcome.error is None else outcome.error.kind
+            self.observer(endpoint, kind, time.monotonic() - started)
 
     async def _attempt(self, method: str, path: str, body: object) -> _Outcome:
         """Send once; classify the answer once (and unwrap the envelope)."""

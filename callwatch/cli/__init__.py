@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "login": ("callwatch.cli.auth_cmds", "store credentials for a profile"),
     "logout": ("callwatch.cli.auth_cmds", "remove a profile's secret"),
     "auth": ("callwatch.cli.auth_cmds", "show where credentials come from and if they work"),
+    "exporter": ("callwatch.cli.exporter_cmd",
+                 "serve Prometheus metrics: one poller for a team"),
     "info": ("callwatch.cli.auth_cmds", "print version, file paths and keyring backend"),
 }
 
