@@ -111,6 +111,7 @@ def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
     settings = replace(settings, warnings=(*settings.warnings, *conn.warnings))
     interval = args.interval or conn.interval or DEFAULT_INTERVAL
     monitor = Monitor(client, interval=interval, all_active=args.all_active)
+    monitor.auth_advice = conn.auth_advice  # the banner names where the secret came from
 
     async def connector(profile: str) -> tuple[ApiClient, str]:
         from callwatch.api.client import ApiClient

@@ -66,6 +66,7 @@ class Monitor(WatchList):
         self._list = ListPass(self, list_window_days)
         self.blocked = False  # auth/IP failure confirmed: no requests until refresh_now()
         self.paused = False
+        self.auth_advice: str | None = None  # what the auth banner says to check
         self.paused_at: float | None = None
         self.last_success: float | None = None  # monotonic time of the last good answer
         self.cycles = 0  # cycles whose requests have all ended
@@ -215,16 +216,7 @@ class Monitor(WatchList):
             await self._cycle()
         finally:
             self._collected = None
-        views: dict[int, TaskView] = {}
-        finished: dict[int, None] = {}
-        added: dict[int, None] = {}
-        for u in collected:
-            views.update((v.job_id, v) for v in u.changed)
-            finished.update(dict.fromkeys(u.finished))
-            added.update(dict.fromkeys(u.added))
-        return Update(self._clock(), tuple(views.values()), tuple(finished), tuple(added),
-                      self.problems, sum(u.requests for u in collected),
-                      ok=all(u.ok for u in collected))
+        return Update.merged(collected, self._clock(), self.problems)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -326,7 +318,7 @@ class Monitor(WatchList):
         self.publish((task.view,), ok=False)
 
     def account_error(self, error: CallwatchError) -> None:
-        self._account.raise_(problem_for(error))
+        self._account.raise_(problem_for(error, self.auth_advice))
         if isinstance(error, AuthError | IpDeniedError) and not self.blocked:
             self._auth_suspect = True  # the next cycle sends one confirming request
         self.publish((), ok=False)
@@ -388,26 +380,15 @@ class Monitor(WatchList):
                 self._account.raise_(internal_problem(exc))
 
     async def _probe(self) -> None:
-        """After an auth failure: exactly one request to confirm before blocking."""
-        target = self._selected if self._selected in self._tasks else None
-        if target is None and self._tasks:
-            target = next(iter(self._tasks))
+        """After an auth failure: exactly one request (the cheapest) before blocking."""
         try:
-            if target is None:
-                await self._list.probe()
-            else:
-                job = await self.client.detail(target)
-                self._good_answer(self._clock())
-                task = self._tasks.get(target)
-                if task is not None and task.update(job, self._clock()):
-                    self.publish((task.view,))
+            await self._list.probe()
         except NotFoundError:
             pass
         except CallwatchError as exc:
-            self._account.raise_(problem_for(exc))
-            if isinstance(exc, AuthError | IpDeniedError):
-                self.blocked = True
+            self._account.raise_(problem_for(exc, self.auth_advice))
+            self.blocked = isinstance(exc, AuthError | IpDeniedError)
             self.publish((), ok=False)
             return
+        self._good_answer(self._clock())
         self._auth_suspect = False
-

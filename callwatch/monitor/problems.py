@@ -29,11 +29,14 @@ class Problem:
         return f"{self.message} — {self.fix}" if self.fix else self.message
 
 
-def problem_for(error: CallwatchError) -> Problem:
+def problem_for(error: CallwatchError, auth_advice: str | None = None) -> Problem:
+    """``auth_advice``: where the rejected key and secret came from (env or a profile)."""
     kind = error.kind
     if kind == "auth":
+        fix = (f"{auth_advice}, then press r" if auth_advice else
+               "run `callwatch login` (or fix CALLWATCH_API_KEY/SECRET), then press r")
         return Problem("auth", "error", "Bad credentials (-1): the API rejected the key or secret",
-                       "run `callwatch login` (or fix CALLWATCH_API_KEY/SECRET), then press r")
+                       fix)
     if kind == "ip_denied":
         return Problem("ip_denied", "error",
                        "IP not allowed (-2): this machine is not on the key's allow-list",

@@ -60,6 +60,19 @@ class Update:
     ok: bool  # no request failed
     skipped: bool = False  # nothing was asked (paused or blocked)
 
+    @classmethod
+    def merged(cls, updates: list[Update], at: float, problems: tuple[Problem, ...]) -> Update:
+        """Several updates as one (a whole cycle's): the last view of each task."""
+        views: dict[int, TaskView] = {}
+        finished: dict[int, None] = {}
+        added: dict[int, None] = {}
+        for u in updates:
+            views.update((v.job_id, v) for v in u.changed)
+            finished.update(dict.fromkeys(u.finished))
+            added.update(dict.fromkeys(u.added))
+        return cls(at, tuple(views.values()), tuple(finished), tuple(added), problems,
+                   sum(u.requests for u in updates), ok=all(u.ok for u in updates))
+
 
 def issue_word(error: CallwatchError) -> str:
     if isinstance(error, ApiTimeoutError):
