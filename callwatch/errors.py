@@ -160,8 +160,9 @@ class ErrorText(NamedTuple):
 
 
 ERRORS: dict[str, ErrorText] = {
+    # The CLI puts the advice fitting where the secret came from in AUTH_ADVICE's place.
     "auth": ErrorText("bad credentials (-1): the API rejected the API key or secret",
-                      "run `callwatch login` (or fix CALLWATCH_API_KEY/SECRET)", EXIT_AUTH),
+                      AUTH_ADVICE, EXIT_AUTH),
     "ip_denied": ErrorText("IP not allowed (-2): this machine is not on the key's allow-list",
                            "add its public IP in the vendor console", EXIT_AUTH),
     "timestamp": ErrorText("timestamp rejected (-16): the clock could not be corrected",
@@ -191,5 +192,10 @@ def error_text(kind: str) -> ErrorText:
 
 
 def exit_code_for(error: BaseException) -> int:
-    """The exit code of a failure: by its kind; anything unexpected counts as an API error."""
-    return error_text(getattr(error, "kind", "error")).exit_code
+    """The exit code of a failure: by its kind, or its nearest parent's that the table
+    has (a new kind inherits its family's code); anything unexpected is an API error."""
+    for cls in type(error).__mro__:
+        kind = cls.__dict__.get("kind")
+        if isinstance(kind, str) and kind in ERRORS:
+            return ERRORS[kind].exit_code
+    return ERRORS["error"].exit_code
