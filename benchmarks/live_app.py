@@ -12,7 +12,7 @@ at 160x50 and prints one ``RESULT=`` JSON line:
 - *keys*: cursor moves at random moments across the cycle, each timed to its frame;
 - *moves*: requests the simulator receives for one cursor move (nothing else asks);
 - *profile*: cProfile's top lines over a few cycles (``--profile-cycles``);
-- *rss*: after ``--min-cycles`` cycles (histories fill at 120), more driven back-to-back;
+- *rss*: after ``--min-cycles`` cycles (histories fill at 64), more driven back-to-back;
   then *cpu_full*, CPU per cycle again with the histories full.
 """
 

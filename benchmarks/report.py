@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from benchmarks import startup
+from callwatch.monitor.history import HISTORY_POINTS
 
 if TYPE_CHECKING:
     from benchmarks.run import Results
@@ -208,8 +209,9 @@ def memory_section(res: Results) -> list[str]:
              f"sizes up to {upto:,}" if upto else "no size, in this mode")
     lines = ["", "## 4. Memory", "",
              "RSS of the app's process at the end of its run, and the bare table's. Histories "
-             "hold 120 samples (full after 120 cycles): once the windows above are done, "
-             f"{which} runs more cycles back-to-back until 150 have run.", "",
+             f"hold {HISTORY_POINTS} samples (full after {HISTORY_POINTS} cycles): once the "
+             f"windows above are done, {which} runs more cycles back-to-back until "
+             f"{HISTORY_POINTS + 30} have run.", "",
              "| tasks | start | cycles | RSS | peak RSS | bare table RSS |",
              "| ---: | --- | ---: | ---: | ---: | ---: |"]
     for (n, mode), v in res.live.items():

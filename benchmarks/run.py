@@ -18,9 +18,9 @@ per cycle against a naive poller, a simulator in a thread that counts every requ
 5. start-up: first frame against a Textual hello-world, ``callwatch status ID`` against
    ``python -c "import httpx"``.
 
-The default run takes about 15 minutes on 2 cores; histories fill at 120 cycles, so RSS at
-10,000 tasks is read after ``--long``'s 150 cycles only (the default says how many it
-had). ``--quick`` checks the benchmark itself at small sizes, not the product. The report
+The default run takes about 15 minutes on 2 cores; histories fill after 64 cycles, so
+RSS at 10,000 tasks is read after ``--long``'s cycles only (the default says how many
+it had). ``--quick`` checks the benchmark itself at small sizes, not the product. The report
 is printed and written to ``docs/PERFORMANCE.md`` with the machine it ran on.
 """
 
@@ -47,10 +47,11 @@ from benchmarks.livesim import FIRST_ID, FROZEN, callwatch_sim
 from benchmarks.report import report
 from benchmarks.requests_per_cycle import Row
 from benchmarks.requests_per_cycle import run as run_requests
+from callwatch.monitor.history import HISTORY_POINTS
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = ("all-active", "ids")
-HISTORY_FULL = 150  # cycles: every history (120 samples) full, and then some
+HISTORY_FULL = HISTORY_POINTS + 30  # cycles: every history full, and then some
 
 
 @dataclass
@@ -82,7 +83,7 @@ def quick() -> Settings:
 
 
 def long() -> Settings:
-    return Settings("long (RSS after 150 cycles at every size; longer windows)",
+    return Settings(f"long (RSS after {HISTORY_FULL} cycles at every size; longer windows)",
                     cpu_seconds=60.0, probe_seconds=90.0, moves=5,
                     rss_cycles_upto=sys.maxsize, floor_cycles=20)
 
@@ -213,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                      help="small sizes and short windows: checks the benchmark, not the "
                           "product (about a minute)")
     how.add_argument("--long", action="store_true",
-                     help="RSS after 150 cycles at 10,000 tasks too, longer windows "
+                     help=f"RSS after {HISTORY_FULL} cycles at 10,000 tasks too, longer windows "
                           "(about 30 minutes on 2 cores)")
     p.add_argument("--output", default=str(ROOT / "docs" / "PERFORMANCE.md"),
                    help="where to write the report ('-' for nowhere)")
