@@ -170,6 +170,9 @@ def _login_parser() -> argparse.ArgumentParser:
                    help="accept a plain http:// base URL to a host other than this machine "
                         "and save that choice in the profile (the API key and signatures "
                         "then travel unencrypted)")
+    p.add_argument("--allow-actions", action="store_true",
+                   help="allow cancel/suspend for this profile (saves actions = true; "
+                        "default: keep the profile's, else read-only)")
     p.add_argument("--no-verify", action="store_true",
                    help="store even if the check request fails or the API is unreachable")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -242,6 +245,7 @@ def _do_login(args: argparse.Namespace) -> int:
         api_key=api_key, interval=args.interval or (old.interval if old else None),
         secret_store=store, secret_command=args.secret_command,
         allow_insecure_http=insecure is not None,
+        actions=bool(args.allow_actions or (old and old.actions)),
     )
     new_cfg = cfg.with_profile(profile)
     path = save_config(new_cfg)
