@@ -39,6 +39,7 @@ from callwatch.errors import (
     error_text,
 )
 from callwatch.store import logfile, paths, secrets
+from callwatch.store.audit import audit_file
 from callwatch.store.config import Config, Profile, check_profile_name, load_config, save_config
 from callwatch.store.resolve import resolve_connection
 from callwatch.store.state import ui_state_file
@@ -333,6 +334,7 @@ def _info() -> int:
     _say(f"watch lists: profiles/<profile>.json in the state dir; environment credentials "
           f"('env' in the monitor's header): {env_file}")
     _say(f"log dir:     {paths.log_dir()}")
+    _say(f"audit log:   {audit_file()} (every cancel/suspend)")
     _say(f"keyring:     {secrets.describe_backend()}")
     names = cfg.profile_names()
     listing = ", ".join(names) if names else "none (run `callwatch login`)"
