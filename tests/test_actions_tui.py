@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from callwatch.api.models import JobState
 from callwatch.monitor import Monitor
@@ -67,6 +68,10 @@ def audit_lines() -> list[dict[str, object]]:
         if path.exists() else []
 
 
+def on_main(app: CallwatchApp) -> bool:
+    return app.screen is app.main
+
+
 def toasts(app: CallwatchApp) -> list[str]:
     return [n.message for n in app._notifications]
 
@@ -109,9 +114,9 @@ async def test_cancel_needs_the_typed_id_then_the_row_says_cancelled(
         assert app.screen is dialog
         assert "not the task id" in str(dialog.query_one("#action-error").render())
         assert sim.state.stats["cancel"] == 0
-        dialog.query_one("#action-input").value = ""  # type: ignore[attr-defined]
+        dialog.query_one("#action-input", Input).value = ""
         await pilot.press(*str(target), "enter")
-        await until(pilot, lambda: app.screen is app.main, "the dialog to close")
+        await until(pilot, lambda: on_main(app), "the dialog to close")
 
         def row_cancelled() -> bool:
             app.main.flush()
@@ -154,9 +159,9 @@ async def test_escape_aborts_and_marks_act_on_several(sim: RunningSim) -> None:
         await pilot.press(*str(first), "enter")  # several: the count is asked, not an id
         await pilot.pause()
         assert isinstance(app.screen, ActionScreen)
-        app.screen.query_one("#action-input").value = ""  # type: ignore[attr-defined]
+        app.screen.query_one("#action-input", Input).value = ""
         await pilot.press("2", "enter")
-        await until(pilot, lambda: app.screen is app.main, "the dialog to close")
+        await until(pilot, lambda: on_main(app), "the dialog to close")
         await until(pilot, lambda: all(
             (v := app.monitor.view(j)) is not None and v.job is not None
             and v.job.state is JobState.SUSPENDED for j in (first, second)),
@@ -166,3 +171,19 @@ async def test_escape_aborts_and_marks_act_on_several(sim: RunningSim) -> None:
     assert sim.state.stats["provisional"] == 2  # one request per task
     [line] = audit_lines()
     assert line["action"] == "suspend" and line["ids"] == sorted([first, second])
+
+
+async def test_keys_remap_by_binding_id(sim: RunningSim) -> None:
+    target = calling(sim.state)[0]
+    app = app_for(sim, allow=True, settings=Config(keys={"cancel_tasks": "C", "mark": "M"}))
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await ready(pilot, app, target)
+        await pilot.press("x", "space")
+        await pilot.pause()
+        assert on_main(app) and app.main.table.marked == set()
+        await pilot.press("M")
+        assert app.main.table.marked == {target}
+        await pilot.press("C")
+        await until(pilot, lambda: isinstance(app.screen, ActionScreen), "the dialog")
+        await pilot.press("escape")
+    assert sim.state.stats["cancel"] == 0
