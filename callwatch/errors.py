@@ -17,6 +17,7 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_NETWORK = 4
 EXIT_API = 5
+EXIT_ACTIONS_DISABLED = 6
 EXIT_TIMEOUT = 124
 
 
@@ -75,6 +76,12 @@ class NotFoundError(ApiError):
     kind = "not_found"
 
 
+class StateRefusedError(ApiError):
+    """-54: the task's state does not allow the action (cancel/suspend a finished task)."""
+
+    kind = "refused"
+
+
 # --- transport errors: no usable answer ---------------------------------------------
 
 
@@ -119,6 +126,12 @@ class ConfigError(CallwatchError):
     kind = "config"
 
 
+class ActionsDisabledError(CallwatchError):
+    """Cancel/suspend asked for while actions are off (read-only is the default)."""
+
+    kind = "actions_disabled"
+
+
 # What an authentication failure asks of the user. Callers that know where the
 # credentials came from put their own advice in its place (Connection.auth_advice).
 AUTH_ADVICE = "check the API key and secret (callwatch login)"
@@ -131,6 +144,7 @@ _BY_CODE: dict[int, tuple[type[ApiError], str]] = {
     -18: (ServerInternalError, "the API reported an internal error"),
     -22: (ParameterError, "the API rejected a parameter"),
     -24: (NotFoundError, "no such task"),
+    -54: (StateRefusedError, "refused: the task's state does not allow it"),
 }
 
 
@@ -173,6 +187,9 @@ ERRORS: dict[str, ErrorText] = {
     "parameter": ErrorText("the API rejected a parameter", "", EXIT_API),
     "not_found": ErrorText("no such task", "check the job id", EXIT_API),
     "api": ErrorText("the API rejected a request", "", EXIT_API),
+    "refused": ErrorText("refused (-54): the task's state does not allow it",
+                         "only waiting, submitting or calling tasks can be cancelled or "
+                         "suspended", EXIT_API),
     "transport": ErrorText("no usable answer from the API", "retry", EXIT_NETWORK),
     "network": ErrorText("network unreachable", "check the connection, VPN or --base-url",
                          EXIT_NETWORK),
@@ -182,6 +199,10 @@ ERRORS: dict[str, ErrorText] = {
                               "retry; if it persists the API or a proxy is broken",
                               EXIT_NETWORK),
     "config": ErrorText("configuration problem", "fix the option or config.toml", EXIT_USAGE),
+    "actions_disabled": ErrorText("refused: actions are disabled",
+                                  "pass --allow-actions, or set actions = true in the "
+                                  "profile ([profiles.NAME] in config.toml)",
+                                  EXIT_ACTIONS_DISABLED),
     "error": ErrorText("error", "", EXIT_API),
 }
 

@@ -24,7 +24,7 @@ def test_every_error_kind_has_words_a_fix_and_an_exit_code() -> None:
         message, fix, code = errors.ERRORS[cls.kind]
         assert message and isinstance(fix, str)
         assert code in (errors.EXIT_USAGE, errors.EXIT_AUTH, errors.EXIT_NETWORK,
-                        errors.EXIT_API)
+                        errors.EXIT_API, errors.EXIT_ACTIONS_DISABLED)
 
 
 @pytest.mark.parametrize(("error", "code"), [

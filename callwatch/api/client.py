@@ -196,13 +196,27 @@ class ApiClient:
                 return
             page_no += 1
 
-    async def cancel(self, job_ids: Sequence[int]) -> None:
-        await self._call("POST", f"{self.brand.voice_prefix}/group/call/cancel",
-                         {"taskIdList": [int(j) for j in job_ids]})
+    # The answer of cancel/provisional is one code for the whole list (``data`` is null):
+    # success returns, a refusal raises (-54: a state that does not allow it, -24: no
+    # such task). For a per-task outcome, send one id per call (callwatch.monitor.actions).
 
-    async def suspend(self, job_ids: Sequence[int]) -> None:
+    async def cancel(self, job_ids: Sequence[int], *, deadline: float | None = None) -> None:
+        """Cancel tasks (status 4)."""
+        await self._call("POST", f"{self.brand.voice_prefix}/group/call/cancel",
+                         {"taskIdList": [int(j) for j in job_ids]}, deadline=deadline)
+
+    async def suspend(self, job_ids: Sequence[int], *, deadline: float | None = None) -> None:
+        """The "provisional" call: most likely suspend (status 5); no resume is documented."""
         await self._call("POST", f"{self.brand.voice_prefix}/group/call/provisional",
-                         {"jobIdList": [int(j) for j in job_ids]})
+                         {"jobIdList": [int(j) for j in job_ids]}, deadline=deadline)
+
+    def redact(self, text: str) -> str:
+        """``text`` without this account's API key or secret (a vendor message, or a
+        proxy's error page, could echo what it was sent)."""
+        for value in (self._creds.secret.reveal(), self._creds.api_key):
+            if value:
+                text = text.replace(value, "********")
+        return text
 
     # --- transport -------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("callwatch.cli.oneshot", "print the state of tasks once"),
     "list": ("callwatch.cli.oneshot", "list the account's tasks"),
     "wait": ("callwatch.cli.oneshot", "wait until tasks finish"),
+    "cancel": ("callwatch.cli.actions_cmd", "cancel tasks (only when actions are enabled)"),
+    "suspend": ("callwatch.cli.actions_cmd", "suspend tasks (only when actions are enabled)"),
     "login": ("callwatch.cli.auth_cmds", "store credentials for a profile"),
     "logout": ("callwatch.cli.auth_cmds", "remove a profile's secret"),
     "auth": ("callwatch.cli.auth_cmds", "show where credentials come from and if they work"),

@@ -39,6 +39,7 @@ from callwatch.errors import (
     error_text,
 )
 from callwatch.store import logfile, paths, secrets
+from callwatch.store.audit import audit_file
 from callwatch.store.config import Config, Profile, check_profile_name, load_config, save_config
 from callwatch.store.resolve import resolve_connection
 from callwatch.store.state import ui_state_file
@@ -170,6 +171,9 @@ def _login_parser() -> argparse.ArgumentParser:
                    help="accept a plain http:// base URL to a host other than this machine "
                         "and save that choice in the profile (the API key and signatures "
                         "then travel unencrypted)")
+    p.add_argument("--allow-actions", action="store_true",
+                   help="allow cancel/suspend for this profile (saves actions = true; "
+                        "default: keep the profile's, else read-only)")
     p.add_argument("--no-verify", action="store_true",
                    help="store even if the check request fails or the API is unreachable")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -242,6 +246,7 @@ def _do_login(args: argparse.Namespace) -> int:
         api_key=api_key, interval=args.interval or (old.interval if old else None),
         secret_store=store, secret_command=args.secret_command,
         allow_insecure_http=insecure is not None,
+        actions=bool(args.allow_actions or (old and old.actions)),
     )
     new_cfg = cfg.with_profile(profile)
     path = save_config(new_cfg)
@@ -329,6 +334,7 @@ def _info() -> int:
     _say(f"watch lists: profiles/<profile>.json in the state dir; environment credentials "
           f"('env' in the monitor's header): {env_file}")
     _say(f"log dir:     {paths.log_dir()}")
+    _say(f"audit log:   {audit_file()} (every cancel/suspend)")
     _say(f"keyring:     {secrets.describe_backend()}")
     names = cfg.profile_names()
     listing = ", ".join(names) if names else "none (run `callwatch login`)"

@@ -33,7 +33,8 @@ EXIT_CODES_HELP = """exit codes:
   2    usage error
   3    credentials or authentication problem
   4    API unreachable / transport failure
-  5    the API rejected a request or a task could not be read
+  5    the API rejected a request or a task could not be read (cancel/suspend: refused)
+  6    refused: actions are disabled (cancel/suspend; see --allow-actions)
   124  timeout (wait)"""
 
 

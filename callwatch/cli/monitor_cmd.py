@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds between refreshes (min 1; default: the profile's, else 5)")
     p.add_argument("--all-active", action="store_true",
                    help="watch every unfinished task and keep adding new ones")
+    p.add_argument("--allow-actions", action="store_true",
+                   help="enable cancel (x) and suspend (z) for this run (default: the "
+                        "profile's `actions`, else read-only)")
     p.add_argument("--demo", action="store_true",
                    help="run on the built-in simulator: no account, no keyring")
     p.add_argument("job_ids", nargs="*", metavar="JOB_ID", help="task ids to watch")
@@ -102,7 +105,7 @@ def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
         monitor.watch(state.jobs)
         settings = replace(settings, profiles={}, default_profile=None)
         return CallwatchApp(monitor, account="demo", profile="demo", settings=settings,
-                            initial=ids, persist=False)
+                            initial=ids, persist=False, allow_actions=args.allow_actions)
     from callwatch.store.resolve import DEFAULT_INTERVAL  # keyring: not for the demo
 
     allow_http: bool = args.allow_insecure_http
@@ -123,7 +126,7 @@ def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
 
     return CallwatchApp(monitor, account=_label(conn), profile=conn.profile,
                         settings=settings, initial=ids,
-                        connector=connector)
+                        connector=connector, allow_actions=args.allow_actions)
 
 
 def _label(conn: Connection) -> str:

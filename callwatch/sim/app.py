@@ -26,9 +26,11 @@ from callwatch.api.convert import API_TZ, LOCAL_DT_FORMAT
 from callwatch.sim.control import control_endpoint
 from callwatch.sim.faults import FaultPlan, ListLie, TaskFault
 from callwatch.sim.model import (
+    CALLING,
     CANCELLED,
-    FINISHED,
+    SUBMITTING,
     SUSPENDED,
+    WAITING,
     SimClock,
     SimJob,
     demo_jobs,
@@ -123,6 +125,10 @@ def _parse_local(value: object) -> float | None:
         return datetime.strptime(value, LOCAL_DT_FORMAT).replace(tzinfo=API_TZ).timestamp()
     except ValueError:
         return None
+
+
+# The states cancel and provisional act on.
+STOPPABLE = frozenset({WAITING, CALLING, SUBMITTING})
 
 
 class _Reject(Exception):
@@ -243,6 +249,9 @@ def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[Non
         return job.detail_record(state.clock.now(), id_key)
 
     def stop_jobs(ids: object, new_status: int) -> None:
+        """Cancel/suspend: all or nothing, one code for the list (the API answers one).
+        Unknown id -24; any task not waiting, submitting or calling -54 (finished, or
+        already suspended: no transition out of 5 is documented)."""
         if not isinstance(ids, list) or not ids or any(type(i) is not int for i in ids):
             raise _Reject(-22)
         now = state.clock.now()
@@ -251,20 +260,23 @@ def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[Non
             job = state.jobs.get(i)
             if job is None:
                 raise _Reject(-24)
-            if job.status_at(now) in FINISHED or job.status_at(now) == new_status:
+            if job.status_at(now) not in STOPPABLE:
                 raise _Reject(-54)
             jobs.append(job)
         for job in jobs:
             job.stopped_at, job.stopped_status = now, new_status
+        state.stats[f"stopped{new_status}"] += len(jobs)
         state.invalidate()
 
     @api(as_string=True)
     async def cancel(request: Request) -> object:
+        state.stats["cancel"] += 1
         stop_jobs((await body_of(request)).get("taskIdList"), CANCELLED)
         return None
 
     @api(as_string=True)
     async def provisional(request: Request) -> object:
+        state.stats["provisional"] += 1
         stop_jobs((await body_of(request)).get("jobIdList"), SUSPENDED)
         return None
 

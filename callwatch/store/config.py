@@ -46,6 +46,8 @@ class Profile:
     secret_command: str | None = None
     # Plain http to a remote host accepted (login --allow-insecure-http): see api/policy.
     allow_insecure_http: bool = False
+    # Cancel/suspend allowed for this profile (read-only otherwise): see README "Actions".
+    actions: bool = False
 
     def to_table(self) -> dict[str, object]:
         table: dict[str, object] = {"brand": self.brand}
@@ -56,6 +58,8 @@ class Profile:
         table["secret_store"] = self.secret_store
         if self.allow_insecure_http:
             table["allow_insecure_http"] = True
+        if self.actions:
+            table["actions"] = True
         return table
 
 
@@ -155,6 +159,7 @@ def _parse_profile(name: str, raw: object, where: str, warnings: list[str]) -> P
         secret_store=store,
         secret_command=command,
         allow_insecure_http=_typed(raw, "allow_insecure_http", bool, place, warnings) is True,
+        actions=_typed(raw, "actions", bool, place, warnings) is True,
     )
 
 

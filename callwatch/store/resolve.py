@@ -47,6 +47,8 @@ class Connection:
     # "flag", "env", "keyring (<backend>)", "command", "file (<path>)"
     secret_source: str
     interval: float = DEFAULT_INTERVAL
+    # The profile allows cancel/suspend (``actions = true``); --allow-actions adds to it.
+    actions: bool = False
     # Things the user should see on every start (plaintext secret file, ignored config...).
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -202,6 +204,7 @@ def resolve_connection(
         credentials=Credentials(key, secret),
         secret_source=source,
         interval=prof.interval if prof and prof.interval else DEFAULT_INTERVAL,
+        actions=bool(prof and prof.actions),
         warnings=tuple(warnings),
     )
 

@@ -68,7 +68,8 @@ class CallwatchApp(App[int]):
                  settings: Config | None = None, initial: Iterable[int] = (),
                  clock: Callable[[], float] = time.monotonic,
                  connector: Connector | None = None, persist: bool = True,
-                 wall: Callable[[], datetime] | None = None) -> None:
+                 wall: Callable[[], datetime] | None = None,
+                 allow_actions: bool = False) -> None:
         super().__init__()
         self.monitor = monitor
         self.account = account
@@ -78,6 +79,7 @@ class CallwatchApp(App[int]):
         self.connector = connector
         self.wall = wall  # the browse screen's "now" (tests freeze it)
         self.persist = persist
+        self.allow_actions = allow_actions  # --allow-actions: for this run, any profile
         self.ui_state = load_ui_state(profile) if persist else UiState()
         self.monitor.watch(self.ui_state.watched)
         self.monitor.watch(initial)
@@ -121,6 +123,12 @@ class CallwatchApp(App[int]):
         self.start_polling()
         with suppress(TimeoutError):
             await asyncio.wait_for(self._first_cycle.wait(), FIRST_FRAME_WAIT)
+
+    @property
+    def actions_enabled(self) -> bool:
+        """Cancel/suspend allowed: --allow-actions, or the current profile's setting."""
+        prof = self.settings.profile(self.profile) if self.profile else None
+        return self.allow_actions or bool(prof and prof.actions)
 
     @property
     def main(self) -> MainScreen:
@@ -385,6 +393,7 @@ class CallwatchApp(App[int]):
         await old_client.aclose()
         self.profile, self.account = profile, account
         self.main.status.account = account
+        self.main.status.actions = self.actions_enabled
         self.main.status.tick()
         self.ui_state = load_ui_state(profile) if self.persist else UiState()
         self.watch_ids(self.ui_state.watched)

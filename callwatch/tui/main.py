@@ -48,6 +48,11 @@ MAIN_BINDINGS = [
     Binding("c", "app.copy_id", "Copy id", id="copy"),
     Binding("e", "app.export", "Export", id="export"),
     Binding("P", "app.switch_profile", "Profile", show=False, id="profile"),
+    Binding("space", "mark", "Mark / unmark for cancel or suspend", show=False, id="mark"),
+    Binding("x", "act('cancel')", "Cancel the selected or marked tasks", show=False,
+            id="cancel_tasks"),
+    Binding("z", "act('suspend')", "Suspend the selected or marked tasks", show=False,
+            id="suspend_tasks"),
 ]
 
 
@@ -72,7 +77,9 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.cw
-        yield StatusLine(app.monitor, app.account, app.clock, id="status")
+        status = StatusLine(app.monitor, app.account, app.clock, id="status")
+        status.actions = app.actions_enabled
+        yield status
         yield Banner(id="banner")
         yield Static("", id="info", markup=False)
         yield JobTable(id="jobs")
@@ -227,6 +234,8 @@ class MainScreen(Screen[None]):
             text.append(" (esc clears)")
         if self.cw.monitor.all_active:
             text.append(" · watching all active")
+        if table.marked:
+            text.append(f" · {len(table.marked)} marked (x cancel · z suspend)", style="bold")
         if not table.views:
             text.append(" · press a to add job ids or b to browse", style="bold")
         if text != self._info:  # one line, always: no screen layout, and only on change
@@ -300,6 +309,16 @@ class MainScreen(Screen[None]):
         self.set_focus(self.table)
         self.update_info()
         self.cw.save_state()
+
+    def action_mark(self) -> None:
+        if self.table.selected_id is not None:
+            self.table.toggle_mark(self.table.selected_id)
+            self.update_info()
+
+    def action_act(self, kind: str) -> None:
+        from callwatch.tui.actions import start_action  # on a key press only
+
+        start_action(self.cw, kind)
 
     def action_sort(self) -> None:
         self.table.cycle_sort()

@@ -30,7 +30,7 @@ from callwatch.tui.format import (
     columns_for,
     sort_value,
 )
-from callwatch.tui.rows import Drawn, matches, signature
+from callwatch.tui.rows import Drawn, matches, row_strip, signature
 
 PAD = 1  # blank cells on each side of a column
 ROW_CACHE = 1000  # drawn rows kept (a few screens' worth)
@@ -114,6 +114,7 @@ class JobTable(ScrollView, can_focus=True):
         self._order: list[int] = []  # the job ids shown, in order
         self._index: dict[int, int] = {}  # job id -> row
         self._highlighted: int | None = None
+        self.marked: set[int] = set()  # marked with space, for cancel/suspend
         self.set_layout(self.layout_name)
 
     # --- queries -------------------------------------------------------------------
@@ -206,9 +207,20 @@ class JobTable(ScrollView, can_focus=True):
             self.views.pop(jid, None)
             self._rows.pop(jid, None)
             self._keys.pop(jid, None)
+            self.marked.discard(jid)
             gone = gone or jid in self._index
         if gone:
             self._reorder(self.selected_id)
+
+    def toggle_mark(self, job_id: int) -> bool:
+        """Mark or unmark a task; True when it is marked now. Its row repaints."""
+        self.marked.symmetric_difference_update({job_id})
+        self._repaint(job_id)
+        return job_id in self.marked
+
+    def clear_marks(self) -> None:
+        for jid in self.marked.copy():
+            self.toggle_mark(jid)
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text.strip()
@@ -334,7 +346,7 @@ class JobTable(ScrollView, can_focus=True):
         if y is None or before is None:
             return  # off screen: drawn again when it scrolls into view
         after = self._draw(jid)
-        if before.mark != after.mark:  # the whole row dims or brightens
+        if before.mark != after.mark or before.picked != after.picked:  # the whole row
             changed = list(range(len(self._columns)))
         else:
             changed = [i for i, (a, b) in enumerate(zip(before.sig, after.sig, strict=True))
@@ -369,33 +381,21 @@ class JobTable(ScrollView, can_focus=True):
         labels = [Text(c.label + (arrow if c.key == self.sort_key else ""),
                        justify="right" if c.key in RIGHT_ALIGNED else "left")
                   for c in self._columns]
-        return self._strip(labels)
+        return row_strip(self._columns, labels, self.app.console, PAD)
 
     def _row(self, jid: int) -> Strip:
         drawn = self._rows.get(jid)
         if drawn is None or drawn.view is not self.views[jid] \
-                or drawn.mark != self.freshness(jid):
+                or drawn.mark != self.freshness(jid) or drawn.picked != (jid in self.marked):
             drawn = self._draw(jid)
         return drawn.strip
 
     def _draw(self, jid: int) -> Drawn:
         if len(self._rows) > ROW_CACHE:  # scrolled far: keep memory flat
             self._rows.clear()
-        view, mark = self.views[jid], self.freshness(jid)
+        view, mark, picked = self.views[jid], self.freshness(jid), jid in self.marked
         cells = [cell(view, c.key, self._name_width, mark) for c in self._columns]
-        drawn = self._rows[jid] = Drawn(view, mark, signature(cells),
-                                         self._strip(cells, dim=mark is not None))
+        strip = row_strip(self._columns, cells, self.app.console, PAD, dim=mark is not None,
+                          picked=picked)
+        drawn = self._rows[jid] = Drawn(view, mark, picked, signature(cells), strip)
         return drawn
-
-    def _strip(self, cells: list[Text], dim: bool = False) -> Strip:
-        line = Text(no_wrap=True, end="", style="dim" if dim else "")
-        pad = " " * PAD
-        for col, content in zip(self._columns, cells, strict=True):
-            text = content.copy()
-            text.truncate(col.width, overflow="ellipsis")  # by cells: wide characters
-            text.align(content.justify or "left", col.width)  # type: ignore[arg-type]
-            line.append(pad)
-            line.append_text(text)
-            line.append(pad)
-        console = self.app.console
-        return Strip(list(line.render(console)), line.cell_len)

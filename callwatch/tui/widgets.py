@@ -40,6 +40,7 @@ class StatusLine(Horizontal):
         self.account = account
         self.clock = clock
         self._last: tuple[Text, Text, Text] | None = None
+        self.actions = False  # cancel/suspend enabled: said in the head, always
 
     def compose(self) -> ComposeResult:
         for part in ("head", "age", "tail"):
@@ -68,6 +69,9 @@ class StatusLine(Horizontal):
         head = Text(no_wrap=True, overflow="ellipsis")
         head.append(" callwatch ", style="bold reverse")
         head.append(f" {sanitize(self.account)} ", style="bold")
+        if self.actions:  # a word and a colour: NO_COLOR keeps the word
+            head.append(" ACTIONS ON ", style="bold white on dark_red")
+            head.append(" ")
         head.append("│ ")
         interval = f"every {mon.interval:g}s"
         if mon.backoff > 1:
