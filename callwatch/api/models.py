@@ -40,7 +40,7 @@ class JobState(enum.Enum):
 
     @property
     def finished(self) -> bool:
-        return self in (JobState.COMPLETED, JobState.SUBMISSION_FAILED, JobState.CANCELLED)
+        return self.value in FINISHED_CODES
 
     @property
     def ok(self) -> bool:
@@ -59,6 +59,7 @@ _LABELS = {
     JobState.UNKNOWN: "unknown",
 }
 
+FINISHED_CODES = frozenset({2, 3, 4})  # completed, submission failed, cancelled
 ACTIVE_STATES = tuple(s for s in JobState if not s.finished and s is not JobState.UNKNOWN)
 FINISHED_STATES = tuple(s for s in JobState if s.finished)
 
@@ -204,17 +205,31 @@ def parse_job(record: object, *, detail: bool = False, memo: RecordMemo | None =
     job_id = to_int(raw_id)
     if job_id is None:
         raise BadResponseError("task record has no usable jobId/taskId")
-    if memo is not None:
-        hit = memo.get(job_id)
-        if hit is not None and hit[0] == record:
+    before: Mapping[str, Any] = {}
+    hit = memo.get(job_id) if memo is not None else None
+    if hit is not None:
+        if hit[0] == record:
             return hit[1]
+        before = hit[0]
     # Only the keys the record has (a list record has ~10 of the ~45 fields): the
-    # others keep their default, None.
+    # others keep their default, None. A raw value the task's last record had too is
+    # not converted again (dates are dear to parse).
     values: dict[str, Any] = {}
     for api, raw in record.items():
         field_conv = _BY_API.get(api)
-        if field_conv is not None and raw is not None:
+        if field_conv is None or raw is None:
+            continue
+        old = before.get(api)
+        if hit is not None and type(old) is type(raw) and old == raw:
+            values[field_conv[0]] = getattr(hit[1], field_conv[0])
+        else:
             values[field_conv[0]] = field_conv[1](raw)
+    if detail and values.get("call_num") is None:
+        # A detail has no callNum: numbers dialled are success + fail, as the list's
+        # callNum says (else list and detail records of one task differ in every cycle).
+        success, fail = values.get("success"), values.get("fail")
+        if success is not None and fail is not None:
+            values["call_num"] = success + fail
     # ``acd`` and ``status`` arrive as strings and numbers alike; the converters coped.
     job = Job(job_id=job_id, has_detail=detail, **values)
     if memo is not None:

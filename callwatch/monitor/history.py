@@ -16,14 +16,17 @@ _MAX_CALLED = 2**31 - 1  # the buffer holds 32-bit counts; a hostile server send
 
 
 class History:
-    __slots__ = ("_at", "_base", "_called", "_next", "_progress")
+    """Sample ``n`` (counting from 0) lives at ``n % HISTORY_POINTS``."""
+
+    __slots__ = ("_at", "_base", "_called", "_count", "_progress", "_window")
 
     def __init__(self) -> None:
         self._base: float | None = None  # times are stored as float32 offsets from this
         self._at = array("f")
         self._called = array("i")
         self._progress = array("f")
-        self._next = 0  # where the next sample goes once the ring is full
+        self._count = 0  # samples ever added
+        self._window = 0  # the oldest sample inside the throughput window (it only moves on)
 
     def __len__(self) -> int:
         return len(self._at)
@@ -35,39 +38,37 @@ class History:
             self._base = at
         sample = (at - self._base, max(0, min(_MAX_CALLED, called)),
                   min(100.0, max(0.0, progress or 0.0)))
-        if len(self._at) < HISTORY_POINTS:
+        if self._count < HISTORY_POINTS:
             self._at.append(sample[0])
             self._called.append(sample[1])
             self._progress.append(sample[2])
-            return
-        i = self._next
-        self._at[i], self._called[i], self._progress[i] = sample
-        self._next = (i + 1) % HISTORY_POINTS
-
-    def _ordered(self, buf: array[float] | array[int]) -> list[float]:
-        i = self._next
-        return [*buf[i:], *buf[:i]]
+        else:
+            i = self._count % HISTORY_POINTS
+            self._at[i], self._called[i], self._progress[i] = sample
+        self._count += 1
 
     def throughput(self) -> float | None:
-        """Calls per minute over the last minute of samples."""
-        n = len(self._at)
+        """Calls per minute over the last minute of samples (amortised O(1): the
+        window's start only moves forward)."""
+        n = self._count
         if n < 2:
             return None
-        newest = (self._next - 1) % n
-        at, called = self._at, self._called
-        t_new, oldest = at[newest], newest
-        for step in range(1, n):  # walk back while inside the window
-            j = (newest - step) % n
-            if t_new - at[j] > THROUGHPUT_WINDOW:
-                break
-            oldest = j
+        newest = (n - 1) % HISTORY_POINTS
+        at, t_new = self._at, self._at[newest]
+        w = max(self._window, n - HISTORY_POINTS)  # samples before were overwritten
+        while w < n - 1 and t_new - at[w % HISTORY_POINTS] > THROUGHPUT_WINDOW:
+            w += 1
+        self._window = w
+        oldest = w % HISTORY_POINTS
         span = t_new - at[oldest]
         if span < MIN_SPAN:
             return None
-        return max(0.0, (called[newest] - called[oldest]) / span * 60.0)
+        return max(0.0, (self._called[newest] - self._called[oldest]) / span * 60.0)
 
     def progress_series(self) -> tuple[float, ...]:
-        return tuple(self._ordered(self._progress))
+        i = self._count % HISTORY_POINTS if self._count > HISTORY_POINTS else 0
+        buf = self._progress
+        return (*buf[i:], *buf[:i])
 
 
 def eta_seconds(remaining: int | None, per_minute: float | None) -> float | None:

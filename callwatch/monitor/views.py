@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from callwatch.api.models import Job, JobState
+from callwatch.api.models import FINISHED_CODES, Job, JobState
 from callwatch.errors import (
     ApiError,
     ApiTimeoutError,
@@ -149,5 +149,5 @@ class TaskState:
 
     @property
     def finished(self) -> bool:
-        job = self.view.job
-        return job is not None and job.state.finished
+        job = self.view.job  # by code, not state: asked for every task every cycle
+        return job is not None and job.status_code in FINISHED_CODES

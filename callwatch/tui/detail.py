@@ -25,7 +25,6 @@ from callwatch.tui.format import (
     per_minute,
     percent,
     safe,
-    sparkline,
     state_text,
 )
 
@@ -69,9 +68,10 @@ def _lines(title: str, rows: list[Row]) -> list[Text]:
 
 @dataclass(frozen=True, slots=True)
 class Freshness:
-    """How old the values shown are, and the session's progress (from the monitor)."""
+    """How old the values shown are, and the session's progress (from the monitor).
+    Compared at every tick: the pane repaints only when what it shows changes."""
 
-    sparkline: tuple[float, ...] = ()
+    spark: str = ""  # the progress sparkline, drawn (so equal drawings compare equal)
     age: str | None = None  # of the values, when worth saying (stale, or failing)
     stale: bool = False
     issue_for: str | None = None  # how long the task's own problem has lasted
@@ -89,7 +89,7 @@ def _progress(percent_text: str, spark: str) -> Text:
 
 def _groups(view: TaskView, fresh: Freshness) -> tuple[list[list[Text]], Table]:
     job = view.job or Job(view.job_id)
-    spark = sparkline(fresh.sparkline, SPARK_POINTS)
+    spark = fresh.spark
     progress: list[Row] = [
         ("progress", _progress(percent(job.progress), spark)),
         ("called", called_total(job)),

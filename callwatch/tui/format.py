@@ -194,7 +194,7 @@ def sparkline(series: tuple[float, ...], width: int = 40) -> str:
     lo, hi = min(pts), max(pts)
     span = hi - lo
     if span <= 0:
-        return SPARKS[0] * len(pts)
+        return ""  # flat: no progress to draw (and nothing to repaint as points arrive)
     return "".join(SPARKS[min(7, int((p - lo) / span * 7.999))] for p in pts)
 
 

@@ -15,9 +15,9 @@ from textual.widgets import Input, Static
 
 from callwatch.monitor import TaskView, Update
 from callwatch.textsafe import sanitize
-from callwatch.tui.detail import DetailPane, DetailScreen, Freshness
+from callwatch.tui.detail import SPARK_POINTS, DetailPane, DetailScreen, Freshness
 from callwatch.tui.footer import KeysFooter
-from callwatch.tui.format import coarse_age, layout_for, stale_mark
+from callwatch.tui.format import coarse_age, layout_for, sparkline, stale_mark
 from callwatch.tui.table import JobTable
 from callwatch.tui.widgets import Banner, StatusLine
 
@@ -211,7 +211,7 @@ class MainScreen(Screen[None]):
         age = coarse_age(now - confirmed) if confirmed is not None and (
             stale or view.issue is not None) else None
         issue_for = coarse_age(now - view.issue.since) if view.issue is not None else None
-        return Freshness(mon.sparkline(job_id), age, stale, issue_for)
+        return Freshness(sparkline(mon.sparkline(job_id), SPARK_POINTS), age, stale, issue_for)
 
     def show_detail(self, view: TaskView | None) -> None:
         fresh = self._fresh(view.job_id if view else None)
