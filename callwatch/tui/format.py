@@ -13,7 +13,7 @@ from datetime import datetime
 from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 
-from callwatch.api.models import Job, JobState
+from callwatch.api.models import Balance, Job, JobState
 from callwatch.monitor import TaskView
 from callwatch.textsafe import sanitize
 
@@ -70,8 +70,15 @@ def stale_mark(age: float) -> str:
     return STALE_MARK + coarse_age(age)
 
 
-def state_text(view: TaskView) -> Text:
+# Alert markers (monitor/events.py) in place of the state word, while they last.
+FLAG_LOOKS = {"stalled": StateLook("⏸", "stalled", "bold black on yellow"),
+              "high fail": StateLook("▶", "high fail", "bold red")}
+
+
+def state_text(view: TaskView, flag: str | None = None) -> Text:
     lk = look(view)
+    if flag in FLAG_LOOKS and view.issue is None and not view.missing:
+        lk = FLAG_LOOKS[flag]
     return Text(f"{lk.glyph} {lk.word}", style=lk.style)
 
 
@@ -177,6 +184,18 @@ def duration(seconds: float | None) -> str:
     return f"{d}d {h}h"
 
 
+def money(balance: Balance) -> str:
+    """The header's balance: ``bal 99.99``, with gift and credit when they are not zero."""
+    text = f"bal {balance.balance:,.2f}"
+    if balance.currency:
+        text += f" {sanitize(balance.currency, 8)}"
+    if balance.gift:
+        text += f" +gift {balance.gift:,.2f}"
+    if balance.credit:
+        text += f" credit {balance.credit:,.2f}"
+    return text
+
+
 def local_time(value: datetime | None) -> str:
     if value is None:
         return "–"
@@ -267,9 +286,11 @@ def columns_for(layout: str, width: int | None = None) -> list[Column]:
             for col in out]
 
 
-def cell(view: TaskView, key: str, name_width: int = 16, stale: str | None = None) -> Text:
+def cell(view: TaskView, key: str, name_width: int = 16, stale: str | None = None,
+         flag: str | None = None) -> Text:
     """The content of one table cell (compare two of these to diff). ``stale``: the
-    age mark of values not confirmed lately (no rate or ETA is shown from them)."""
+    age mark of values not confirmed lately (no rate or ETA is shown from them);
+    ``flag``: the task's alert marker (the state column says it)."""
     job = view.job
     if stale is not None and key in ("tput", "eta"):
         return Text(stale if key == "eta" else "?", justify="right")
@@ -278,7 +299,7 @@ def cell(view: TaskView, key: str, name_width: int = 16, stale: str | None = Non
     if key == "name":  # fitted here, so the table's own cut never applies
         return Text(fit_middle(sanitize(job.task_name or "" if job else ""), name_width))
     if key == "state":
-        return state_text(view)
+        return state_text(view, flag)
     if key == "progress":
         return bar(job.progress if job else None)
     if key == "called":

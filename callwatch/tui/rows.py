@@ -33,3 +33,4 @@ class Drawn(NamedTuple):
     mark: str | None  # its stale mark then
     sig: tuple[CellSig, ...]
     strip: Strip
+    flag: str | None = None  # its alert marker then ("stalled", "high fail")

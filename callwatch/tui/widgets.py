@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from callwatch.monitor import Monitor, Problem
 from callwatch.textsafe import sanitize
-from callwatch.tui.format import duration
+from callwatch.tui.format import duration, money
 
 LEVELS = {
     "error": ("✗ ERROR", "bold white on dark_red"),
@@ -99,6 +99,10 @@ class StatusLine(Horizontal):
             tail.append(" │ ")
             tail.append(f"⚠ {failing} failing", style="bold red")
         tail.append(f" │ {len(mon.watched)} watched")
+        balance = mon.balance.last if mon.balance is not None else None
+        if balance is not None:
+            tail.append(" │ ")
+            tail.append(money(balance), style="bold red" if balance.balance <= 0 else "")
         return head, age_text, tail
 
 
