@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from callwatch.sim.model import CALLING, FINISHED, SimJob
 
-PLENTY = 1_000_000.0  # the default balance: never runs out in a session
+PLENTY = 10_000.0  # the default balance: a demo or a test session never spends it
 PRICE_PER_MINUTE = 0.01  # charged per billed minute (20 s blocks, as chargeLen)
 BALANCE_CODES = (0, -1, -2, -13, -16, -18)  # what the balance call may be scripted to say
 

@@ -184,15 +184,27 @@ def duration(seconds: float | None) -> str:
     return f"{d}d {h}h"
 
 
-def money(balance: Balance) -> str:
-    """The header's balance: ``bal 99.99``, with gift and credit when they are not zero."""
-    text = f"bal {balance.balance:,.2f}"
-    if balance.currency:
+def short_money(value: float) -> str:
+    """At most about six characters: ``99.99``, ``1.25k``, ``10k``, ``3.4M``."""
+    if abs(value) < 1000:
+        return f"{value:.2f}"
+    for unit, size in (("k", 1e3), ("M", 1e6), ("G", 1e9)):
+        if abs(value) < 999.5 * size:
+            return f"{value / size:.3g}{unit}"
+    return f"{value / 1e9:.0f}G"
+
+
+def money(balance: Balance, level: int = 0) -> str:
+    """The header's balance, with gift and credit when they are not zero; ``level`` 1
+    and 2 are shorter (a narrow terminal): short numbers, then the balance alone."""
+    fmt = (lambda v: f"{v:,.2f}") if level == 0 else short_money
+    text = f"bal {fmt(balance.balance)}"
+    if balance.currency and level < 2:
         text += f" {sanitize(balance.currency, 8)}"
-    if balance.gift:
-        text += f" +gift {balance.gift:,.2f}"
-    if balance.credit:
-        text += f" credit {balance.credit:,.2f}"
+    if balance.gift and level < 2:
+        text += f" +gift {fmt(balance.gift)}"
+    if balance.credit and level < 2:
+        text += f" credit {fmt(balance.credit)}"
     return text
 
 
