@@ -21,8 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "auth": ("callwatch.cli.auth_cmds", "show where credentials come from and if they work"),
     "info": ("callwatch.cli.auth_cmds", "print version, file paths and keyring backend"),
     "balance": ("callwatch.cli.balance_cmd", "print the account balance once"),
-    "alerts": ("callwatch.cli.alerts_cmd", "watch without a screen: events as JSON lines, "
-                                           "alert rules"),
+    "alerts": ("callwatch.cli.alerts_cmd", "watch headless: events as JSON lines, rules"),
 }
 
 
