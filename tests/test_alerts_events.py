@@ -141,3 +141,30 @@ async def test_a_lasting_api_problem_fires_once_then_recovered(live_sim: Running
     [problem] = named(events, "api_problem")
     assert problem.detail["kinds"] == ["ip_denied"] and "IP" in problem.text
     assert named(events, "recovered")[0].detail["condition"] == "api_problem"
+
+
+def test_feeding_10000_changed_tasks_allocates_nothing_when_nothing_fires() -> None:
+    import tracemalloc
+
+    from callwatch.api.models import Job
+    from callwatch.monitor.views import TaskView
+
+    detector = EventDetector(STALL, "ops")
+    fired: list[Event] = []
+    detector.sinks.append(fired.append)
+
+    def views(called: int) -> list[TaskView]:
+        return [TaskView(jid, Job(jid, status_code=1, num_cnt=10**6, call_num=called,
+                                  success=called // 2, fail=called - called // 2))
+                for jid in range(10_000)]
+
+    detector.feed(views(100), 0.0)  # first sight: the tracks are made
+    moved = views(400)  # progress, a fail rate of 50%: under 60, nothing to say
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        detector.feed(moved, 1.0)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert not fired and grown < 4096
