@@ -139,6 +139,7 @@ AUTH_ADVICE = "check the API key and secret (callwatch login)"
 _BY_CODE: dict[int, tuple[type[ApiError], str]] = {
     -1: (AuthError, f"authentication failed: {AUTH_ADVICE}"),
     -2: (IpDeniedError, "this machine's IP address is not on the key's allow-list"),
+    -13: (AuthError, "the account is locked: ask the vendor to unlock it"),
     -15: (RateLimitedError, "rate limited by the API: requests are too frequent"),
     -16: (TimestampError, "timestamp rejected: the local clock is off (check NTP)"),
     -18: (ServerInternalError, "the API reported an internal error"),

@@ -22,6 +22,11 @@ class Brand(enum.Enum):
         return "/voice" if self is Brand.ITNIO else "/v3/voice"
 
     @property
+    def balance_path(self) -> str:
+        """The account balance: ITNIO keeps it under its SMS paths."""
+        return "/sms/getBalance" if self is Brand.ITNIO else "/v3/getBalance"
+
+    @property
     def id_key(self) -> str:
         """Key of the task id in list/detail records (newer Laaffic says ``taskId``)."""
         return "taskId" if self is Brand.LAAFFIC else "jobId"

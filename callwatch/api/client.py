@@ -23,10 +23,12 @@ import httpx
 from callwatch.api.brands import DEFAULT_BRAND, Brand, normalize_base_url
 from callwatch.api.convert import format_local_dt
 from callwatch.api.models import (
+    Balance,
     Job,
     JobState,
     Page,
     RecordMemo,
+    parse_balance,
     parse_detail_data,
     parse_page_data,
     unwrap,
@@ -147,6 +149,11 @@ class ApiClient:
         included (at most the policy's)."""
         path = f"{self.brand.voice_prefix}/group/call/detail/{int(job_id)}"
         return parse_detail_data(await self._call("GET", path, deadline=deadline))
+
+    async def balance(self, *, deadline: float | None = None) -> Balance:
+        """The account balance (flat envelope; the path follows the brand)."""
+        return parse_balance(await self._call("GET", self.brand.balance_path,
+                                              deadline=deadline))
 
     async def query(
         self,

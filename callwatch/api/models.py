@@ -14,6 +14,7 @@ from typing import Any
 
 from callwatch.api.convert import to_datetime, to_float, to_int, to_seconds, to_text
 from callwatch.errors import BadResponseError, api_error_for
+from callwatch.textsafe import sanitize
 
 
 class JobState(enum.Enum):
@@ -251,8 +252,10 @@ class Page:
 def unwrap(body: object) -> object:
     """Check a response envelope (``code``/``msg`` or ``status``/``reason``) and return ``data``.
 
-    Raises the typed :class:`ApiError` for a non-zero code and
-    :class:`BadResponseError` when the body is not an envelope at all.
+    The balance call's envelope is flat (``status``, ``reason``, ``balance``... side by
+    side, no ``data``): then the body itself is the data. Raises the typed
+    :class:`ApiError` for a non-zero code and :class:`BadResponseError` when the body is
+    not an envelope at all.
     """
     if not isinstance(body, Mapping):
         raise BadResponseError(f"response body is {_type_name(body)}, expected a JSON object")
@@ -267,7 +270,36 @@ def unwrap(body: object) -> object:
         raise BadResponseError(f"response status code {_short(raw_code)} is not a number")
     if code != 0:
         raise api_error_for(code, to_text(message))
+    if "data" not in body and "balance" in body:
+        return body  # the flat envelope
     return body.get("data")
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """The account's money: amounts arrive as strings with varying decimals."""
+
+    balance: float
+    gift: float = 0.0
+    credit: float = 0.0
+    currency: str | None = None  # not documented; kept when an API sends one
+
+    def to_json(self) -> dict[str, object]:
+        return {"balance": self.balance, "gift": self.gift, "credit": self.credit,
+                "currency": self.currency}
+
+
+def parse_balance(data: object) -> Balance:
+    """The flat balance envelope (already checked by :func:`unwrap`)."""
+    if not isinstance(data, Mapping):
+        raise BadResponseError(f"balance response is {_type_name(data)}, expected an object")
+    amount = to_float(data.get("balance"))  # finite or None
+    if amount is None:
+        raise BadResponseError("balance response has no usable 'balance'")
+    currency = to_text(data.get("currency"))
+    return Balance(amount, to_float(data.get("gift")) or 0.0,
+                   to_float(data.get("credit")) or 0.0,
+                   sanitize(currency, 12) or None if currency is not None else None)
 
 
 def parse_detail(body: object) -> Job:

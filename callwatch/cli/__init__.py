@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "exporter": ("callwatch.cli.exporter_cmd",
                  "serve Prometheus metrics: one poller for a team"),
     "info": ("callwatch.cli.auth_cmds", "print version, file paths and keyring backend"),
+    "balance": ("callwatch.cli.balance_cmd", "print the account balance once"),
+    "alerts": ("callwatch.cli.alerts_cmd", "watch headless: events as JSON lines, rules"),
 }
 
 

@@ -20,6 +20,8 @@ from callwatch.cli.common import (
 
 if TYPE_CHECKING:
     from callwatch.api.client import ApiClient
+    from callwatch.monitor import Monitor
+    from callwatch.store.config import Config
     from callwatch.store.resolve import Connection
     from callwatch.tui.app import CallwatchApp
 
@@ -103,6 +105,7 @@ def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
         monitor = Monitor(demo_client(state), interval=args.interval or 2.0,
                           all_active=args.all_active)
         monitor.watch(state.jobs)
+        _alerting(monitor, settings, "demo", rules=False)
         settings = replace(settings, profiles={}, default_profile=None)
         return CallwatchApp(monitor, account="demo", profile="demo", settings=settings,
                             initial=ids, persist=False, allow_actions=args.allow_actions)
@@ -115,6 +118,7 @@ def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
     interval = args.interval or conn.interval or DEFAULT_INTERVAL
     monitor = Monitor(client, interval=interval, all_active=args.all_active)
     monitor.auth_advice = conn.auth_advice  # the banner names where the secret came from
+    _alerting(monitor, settings, conn.profile, rules=True)
 
     async def connector(profile: str) -> tuple[ApiClient, str]:
         from callwatch.api.client import ApiClient
@@ -127,6 +131,20 @@ def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
     return CallwatchApp(monitor, account=_label(conn), profile=conn.profile,
                         settings=settings, initial=ids,
                         connector=connector, allow_actions=args.allow_actions)
+
+
+def _alerting(monitor: Monitor, settings: Config, profile: str | None, *, rules: bool) -> None:
+    """The balance in the header, the monitor's events, and (``rules``) the alert rules
+    and desktop notifications of config.toml, delivered in the background."""
+    from callwatch.monitor.balance import BalancePoller
+    from callwatch.monitor.events import EventDetector
+
+    monitor.balance = BalancePoller()
+    monitor.events = EventDetector(settings.alerts, profile)
+    if rules:
+        from callwatch.alerts import Dispatcher
+
+        monitor.events.sinks.append(Dispatcher(settings.alerts).submit)
 
 
 def _label(conn: Connection) -> str:

@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the list endpoint claims PAGES pages of RECORDS (default: it "
                         "tells the truth; alone: 1000000000:3:repeat); FILL: repeat (first "
                         "records on every page) or real (then empty pages)")
+    p.add_argument("--balance", type=_number(0, 1e12), default=None, metavar="AMOUNT",
+                   help="the account's money, charged per billed minute; at zero calling "
+                        "tasks stand still (default: plenty; top up via /_sim/balance)")
     p.add_argument("--brand", choices=[b.value for b in Brand], default="itnio",
                    help="API flavour to serve (default itnio)")
     p.add_argument("--api-key", help="the key clients must sign with (default: a random "
@@ -137,7 +140,7 @@ def run(name: str, argv: Sequence[str]) -> int:
 
     state = SimState(SimConfig(brand=Brand(args.brand), keys={key: secret}, faults=args.faults,
                                seed=args.seed, rate_limit=args.rate_limit,
-                               control=not args.allow_remote),
+                               control=not args.allow_remote, balance=args.balance),
                      clock=SimClock(time.time, args.speed))
     state.populate(args.jobs)
     for job_id, fault in args.task_fault:

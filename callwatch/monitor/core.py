@@ -20,6 +20,8 @@ from typing import Any
 from callwatch.api.client import ApiClient
 from callwatch.api.models import Job
 from callwatch.errors import AuthError, CallwatchError, IpDeniedError, NotFoundError
+from callwatch.monitor.balance import BalancePoller
+from callwatch.monitor.events import EventDetector
 from callwatch.monitor.listing import ListPass
 from callwatch.monitor.planner import Plan, plan_cycle
 from callwatch.monitor.problems import (
@@ -77,6 +79,8 @@ class Monitor(WatchList):
         self._collected: list[Update] | None = None  # run_cycle() gathers updates here
         self._running: set[asyncio.Task[Any]] = set()
         self._sent = 0  # requests counted into updates so far
+        self.events: EventDetector | None = None  # alert events (monitor/events.py)
+        self.balance: BalancePoller | None = None  # the account balance, once a minute
 
     # --- timing ---------------------------------------------------------------------
 
@@ -187,6 +191,8 @@ class Monitor(WatchList):
                 started = loop.time()
                 if not self.paused and not self.blocked:
                     self._spawn(self._cycle())
+                elif self.blocked and self.events is not None:
+                    self.events.tick(self, self._clock())  # a lasting block is an event
                 await self._until_next(started)
         finally:
             self._on_update = None
@@ -242,6 +248,8 @@ class Monitor(WatchList):
                 plan = self.current_plan()
                 jobs = [self._list.run(self._active_ids())] if plan.use_list else []
                 jobs += [self._detail(j) for j in plan.detail_ids]
+                if self.balance is not None and self.balance.due(self, self._clock()):
+                    jobs.append(self.balance.poll(self))
                 await asyncio.gather(*jobs)
         except asyncio.CancelledError:
             raise
@@ -252,6 +260,8 @@ class Monitor(WatchList):
         if self.client is client:
             self._account.cycle_end(cycle, self._interval, client.requests_sent > sent)
             self.cycles += 1
+            if self.events is not None:
+                self.events.tick(self, self._clock())
             self.publish(())  # the cycle's end may clear problems
 
     # --- planning and fetching ------------------------------------------------------
@@ -367,7 +377,10 @@ class Monitor(WatchList):
     def publish(self, changed: Iterable[TaskView], finished: Iterable[int] = (),
                 added: Iterable[int] = (), *, ok: bool = True) -> None:
         sent = self.client.requests_sent
-        update = Update(self._clock(), tuple(changed), tuple(finished), tuple(added),
+        changed = tuple(changed)
+        if self.events is not None and changed:
+            self.events.feed(changed, self._clock())
+        update = Update(self._clock(), changed, tuple(finished), tuple(added),
                         self.problems, sent - self._sent, ok)
         self._sent = sent
         if self._collected is not None:

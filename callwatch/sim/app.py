@@ -36,6 +36,7 @@ from callwatch.sim.model import (
     demo_jobs,
     search_match,
 )
+from callwatch.sim.wallet import Wallet
 from callwatch.sim.wire import MESSAGES, envelope, fault_layer
 
 
@@ -50,6 +51,7 @@ class SimConfig:
     faults: str = "none"
     seed: int = 0
     control: bool = True  # the unsigned /_sim/ endpoints (tests, soak)
+    balance: float | None = None  # the account's money; None: plenty (never runs out)
 
 
 class SimState:
@@ -70,6 +72,12 @@ class SimState:
         self.task_faults: dict[int, TaskFault] = {}  # scripted per-task detail faults
         self.list_lie: ListLie | None = None  # the list endpoint's hostile size claims
         self.hangs: set[asyncio.Event] = set()  # requests held by a HANG task fault
+        self.wallet = Wallet(config.balance, self.clock.now())
+
+    def settle(self) -> None:
+        """Charge the calls made so far (a limited balance stops tasks when it runs out)."""
+        if self.wallet.limited:
+            self.wallet.settle(list(self.jobs.values()), self.clock.now())
 
     def release_hangs(self) -> None:
         """Let every hung request end (at server shutdown, from the server's loop)."""
@@ -96,6 +104,7 @@ class SimState:
         return self._next_id
 
     def ground_truth(self, job_id: int) -> dict[str, Any]:
+        self.settle()
         return self.jobs[job_id].detail_record(self.clock.now(), "jobId")
 
     def server_time(self) -> float:
@@ -184,6 +193,7 @@ def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[Non
                 state.stats["requests"] += 1
                 try:
                     check_auth(request)
+                    state.settle()
                     data = await handler(request)
                 except _Reject as r:
                     state.stats[f"code{r.code}"] += 1
@@ -311,7 +321,19 @@ def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[Non
                                lan=body.get("lan") if source == 3 else None))
         return job.job_id
 
+    @api(style="flat")
+    async def balance(request: Request) -> object:
+        state.stats["balance"] += 1
+        wallet = state.wallet
+        if wallet.code:
+            raise _Reject(wallet.code)
+        amount = wallet.balance(state.jobs.values(), state.clock.now())
+        # Strings with varying decimals, as documented.
+        return {"balance": f"{amount:.6f}", "gift": f"{wallet.gift:.5f}",
+                "credit": f"{wallet.credit:g}"}
+
     routes = [
+        Route(cfg.brand.balance_path, balance, methods=["GET"]),
         Route(f"{prefix}/group/call/query", query, methods=["POST"]),
         Route(f"{prefix}/group/call/detail/{{job_id}}", detail, methods=["GET"]),
         Route(f"{prefix}/group/call/cancel", cancel, methods=["POST"]),

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from callwatch.sim.faults import LIST_FILLS, PROFILES, TASK_FAULTS, ListLie, TaskFault
 from callwatch.sim.model import SimJob
+from callwatch.sim.wallet import BALANCE_CODES
 
 if TYPE_CHECKING:
     from callwatch.sim.app import SimState
@@ -31,6 +32,7 @@ MAX_PAGES = 10**15
 MAX_TEXT = 1_000_000  # characters of a task's name or text (hostile-name tests use 100,000)
 MAX_BODY = 4 * 1024 * 1024
 MAX_TASK_FAULTS = 100_000
+MAX_MONEY = 1e12
 
 Body = dict[str, Any]
 
@@ -152,19 +154,22 @@ def _speed(state: SimState, body: Body | None) -> Body:
 def _jobs(state: SimState, body: Body | None) -> Body:
     if body is None:
         return {"count": len(state.jobs), "nextId": state.new_id()}
-    only(body, "jobId", "taskName", "text", "numCnt", "startIn", "dialRate")
+    only(body, "jobId", "taskName", "text", "numCnt", "startIn", "dialRate", "answerRatio",
+         "talkSeconds")
     # The default is not the caller's input: it may pass MAX_INT after a huge jobId.
     job_id = integer(body, "jobId", 1, MAX_INT) if "jobId" in body else state.new_id()
     name = text(body, "taskName", f"sim-{job_id}")
     num_cnt = integer(body, "numCnt", 0, MAX_INT, 100)
     start_in = number(body, "startIn", -MAX_SPAN, MAX_SPAN, 0)
     dial_rate = number(body, "dialRate", 1e-6, MAX_DIAL_RATE, 1.0)
+    answer_ratio = number(body, "answerRatio", 0, 1, 0.5)
+    talk = integer(body, "talkSeconds", 0, 3600, 20)
     job_text = text(body, "text", None)
     assert name is not None
     now = state.clock.now()
     job = state.add(SimJob(job_id=job_id, name=name, created=now - 60, num_cnt=num_cnt,
-                           start=now + start_in, dial_rate=dial_rate, answer_ratio=0.5,
-                           talk_seconds=20, text=job_text))
+                           start=now + start_in, dial_rate=dial_rate,
+                           answer_ratio=answer_ratio, talk_seconds=talk, text=job_text))
     return {"jobId": job.job_id}
 
 
@@ -193,6 +198,31 @@ def _list_lie(state: SimState, body: Body | None) -> Body:
     return {"pages": lie.pages, "recordsPerPage": lie.records_per_page, "fill": lie.fill}
 
 
+def _balance(state: SimState, body: Body | None) -> Body:
+    """``set``: the balance (from then on it can run out); ``add``: a top-up; ``gift``,
+    ``credit``: reported as they are; ``code``: what the balance call answers (0: ok)."""
+    wallet, jobs, now = state.wallet, list(state.jobs.values()), state.clock.now()
+    if body is not None:
+        only(body, "set", "add", "gift", "credit", "code")
+        # Everything checked before anything changes.
+        value = number(body, "set", 0, MAX_MONEY) if "set" in body else None
+        add = number(body, "add", 0, MAX_MONEY) if "add" in body else None
+        gift = number(body, "gift", 0, MAX_MONEY, wallet.gift)
+        credit = number(body, "credit", 0, MAX_MONEY, wallet.credit)
+        code = integer(body, "code", -18, 0, wallet.code)
+        if code not in BALANCE_CODES:
+            raise ControlError(f"code must be one of {', '.join(map(str, BALANCE_CODES))}")
+        if value is not None:
+            wallet.set_balance(jobs, now, value)
+        if add is not None:
+            wallet.top_up(jobs, now, add)
+        wallet.gift, wallet.credit, wallet.code = gift, credit, code
+        state.invalidate()
+    return {"balance": wallet.balance(jobs, now), "gift": wallet.gift, "credit": wallet.credit,
+            "limited": wallet.limited, "code": wallet.code,
+            "stalled": wallet.calling(jobs, now)}
+
+
 def set_task_fault(state: SimState, job_id: int, fault: TaskFault) -> None:
     """Script (or, with NONE, clear) one task's fault."""
     if fault is TaskFault.NONE:
@@ -205,7 +235,7 @@ def set_task_fault(state: SimState, job_id: int, fault: TaskFault) -> None:
 
 ENDPOINTS: dict[str, Callable[[SimState, Body | None], Body]] = {
     "stats": _stats, "faults": _faults, "skew": _skew, "advance": _advance, "speed": _speed,
-    "jobs": _jobs, "task_fault": _task_fault, "list_lie": _list_lie,
+    "jobs": _jobs, "task_fault": _task_fault, "list_lie": _list_lie, "balance": _balance,
 }
 
 

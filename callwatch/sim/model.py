@@ -45,6 +45,8 @@ class SimJob:
     # Frozen by an action (cancel / suspend) at this sim time, with the resulting status.
     stopped_at: float | None = None
     stopped_status: int | None = None
+    # The account ran out of money at this sim time: no dialling after it (sim/wallet.py).
+    frozen_at: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -60,6 +62,8 @@ class SimJob:
             return 0
         if self.stopped_at is not None:
             t = min(t, self.stopped_at)
+        if self.frozen_at is not None:
+            t = min(t, self.frozen_at)
         if t <= self.start:
             return 0
         return min(self.num_cnt, int((t - self.start) * self.dial_rate))

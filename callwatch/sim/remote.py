@@ -49,3 +49,9 @@ def set_list_lie(base_url: str, pages: int = 1_000_000_000, records_per_page: in
     """Make the list endpoint claim ``pages`` pages (``pages=0``: tell the truth again)."""
     return control(base_url, "list_lie",
                    {"pages": pages, "recordsPerPage": records_per_page, "fill": fill})
+
+
+def set_balance(base_url: str, **fields: Any) -> dict[str, Any]:
+    """The account's money: ``set=`` an amount, ``add=`` a top-up, ``gift=``, ``credit=``,
+    ``code=`` what the balance call answers (0, -1, -2, -13, -16, -18)."""
+    return control(base_url, "balance", fields)

@@ -22,7 +22,7 @@ class DropConnection(Exception):
 
 
 MESSAGES = {
-    -1: "Authentication error", -2: "Restricted IP", -15: "Query too frequent",
+    -1: "Authentication error", -2: "Restricted IP", -13: "User locked", -15: "Query too frequent",
     -16: "Timestamp expires", -18: "Port program unusual", -20: "Data already exists",
     -22: "Parameter exception", -24: "Data does not exist", -54: "The task you submitted is wrong",
 }
@@ -31,6 +31,8 @@ MESSAGES = {
 def envelope(code: int, msg: str, data: object = None, *, as_string: bool = False,
              style: str = "code") -> dict[str, Any]:
     value: object = str(code) if as_string else code
+    if style == "flat":  # the balance call: its fields beside status and reason
+        return {"status": str(code), "reason": msg, **(data if isinstance(data, dict) else {})}
     if style == "status":
         return {"status": str(code), "reason": msg, "data": data}
     return {"code": value, "msg": msg, "data": data}

@@ -15,6 +15,7 @@ from typing import Any
 
 from callwatch.errors import ConfigError
 from callwatch.store import paths
+from callwatch.store.alerts_config import AlertSettings, parse_alerts
 from callwatch.store.atomic import backup_unreadable
 
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -76,6 +77,8 @@ class Config:
     ui: UiSettings = field(default_factory=UiSettings)
     # binding id -> key, e.g. {"pause": "p"}; the TUI's keymap overrides.
     keys: Mapping[str, str] = field(default_factory=dict)
+    # Read only: flat() leaves it out, so saving never touches [alerts].
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     path: Path | None = field(default=None, compare=False)
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -197,8 +200,9 @@ def parse_config(data: Mapping[str, Any], path: Path, warnings: list[str]) -> Co
         default = None
     if default is None and profiles:
         default = min(profiles)
-    return Config(default_profile=default, profiles=profiles, ui=ui, keys=keys, path=path,
-                  warnings=tuple(warnings))
+    alerts = parse_alerts(data, where, warnings)
+    return Config(default_profile=default, profiles=profiles, ui=ui, keys=keys, alerts=alerts,
+                  path=path, warnings=tuple(warnings))
 
 
 def load_config(path: Path | None = None) -> Config:

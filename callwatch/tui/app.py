@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from callwatch.api.client import ApiClient
 from callwatch.monitor import Monitor, Problem, Update
+from callwatch.monitor.events import Event, EventDetector
 from callwatch.store.config import Config
 from callwatch.store.state import SortState, UiState, load_ui_state, save_ui_state
 from callwatch.textsafe import sanitize, sanitize_lines
@@ -37,6 +38,12 @@ if TYPE_CHECKING:
 
 SAVE_DELAY = 3.0  # s: discovered tasks are saved this long after the first arrives
 FIRST_FRAME_WAIT = 0.2  # s: how long the first frame may wait for the first refresh
+
+EVENT_TITLES = {"finished": "Task finished", "failed": "Task failed",
+                "stalled": "Task stalled", "resumed": "Task resumed",
+                "fail_rate": "High failure rate", "balance_low": "Balance low",
+                "api_problem": "API problem", "recovered": "Recovered"}
+CALM_EVENTS = frozenset({"finished", "resumed", "recovered"})
 
 INTERVAL_STEPS = (1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 
@@ -90,6 +97,9 @@ class CallwatchApp(App[int]):
         self.last_export: tuple[Path, Path] | None = None
         if self.settings.keys:
             self.set_keymap(dict(self.settings.keys))
+        if monitor.events is None:  # the monitor's events are the toasts and the bell
+            monitor.events = EventDetector(self.settings.alerts, profile)
+        monitor.events.sinks.append(self._event)
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -151,21 +161,22 @@ class CallwatchApp(App[int]):
             # Discovery adds tasks page by page: one save a few seconds later, not one
             # per page (each writes the whole watch list; q and signals save at once).
             self._save_timer = self.set_timer(SAVE_DELAY, self._delayed_save)
-        for jid in update.finished:
-            self._finished(jid)
         self._first_cycle.set()
 
-    def _finished(self, jid: int) -> None:
-        view = self.monitor.view(jid)
-        if view is None or view.job is None:
+    def _event(self, event: Event) -> None:
+        """Every monitor event is a toast; finished and failed ring the bell too."""
+        if self._quitting:
             return
-        name = sanitize(view.job.task_name or "", 40)
         if self.settings.ui.toast:
-            self.notify(f"#{jid} {name} finished: {view.job.state.label}",
-                        title="Task finished", markup=False, timeout=8,
-                        severity="information" if view.job.state.ok else "warning")
-        if self.settings.ui.bell:
+            self.notify(sanitize(event.text, 200), title=EVENT_TITLES.get(event.event, "Alert"),
+                        markup=False, timeout=8,
+                        severity="information" if event.event in CALM_EVENTS else "warning")
+        if self.settings.ui.bell and event.event in ("finished", "failed"):
             self.bell()
+        view = self.monitor.view(event.job_id) if event.job_id is not None else None
+        if view is not None and event.event in ("stalled", "resumed", "fail_rate"):
+            with suppress(LookupError):
+                self.main.table.apply([view])  # its marker changed: repaint the row
 
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:
@@ -392,6 +403,8 @@ class CallwatchApp(App[int]):
         self.monitor.set_client(client)
         await old_client.aclose()
         self.profile, self.account = profile, account
+        if self.monitor.events is not None:
+            self.monitor.events.profile = profile
         self.main.status.account = account
         self.main.status.actions = self.actions_enabled
         self.main.status.tick()

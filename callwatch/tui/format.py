@@ -13,7 +13,7 @@ from datetime import datetime
 from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 
-from callwatch.api.models import Job, JobState
+from callwatch.api.models import Balance, Job, JobState
 from callwatch.monitor import TaskView
 from callwatch.textsafe import sanitize
 
@@ -70,8 +70,15 @@ def stale_mark(age: float) -> str:
     return STALE_MARK + coarse_age(age)
 
 
-def state_text(view: TaskView) -> Text:
+# Alert markers (monitor/events.py) in place of the state word, while they last.
+FLAG_LOOKS = {"stalled": StateLook("⏸", "stalled", "bold black on yellow"),
+              "high fail": StateLook("▶", "high fail", "bold red")}
+
+
+def state_text(view: TaskView, flag: str | None = None) -> Text:
     lk = look(view)
+    if flag in FLAG_LOOKS and view.issue is None and not view.missing:
+        lk = FLAG_LOOKS[flag]
     return Text(f"{lk.glyph} {lk.word}", style=lk.style)
 
 
@@ -177,6 +184,30 @@ def duration(seconds: float | None) -> str:
     return f"{d}d {h}h"
 
 
+def short_money(value: float) -> str:
+    """At most about six characters: ``99.99``, ``1.25k``, ``10k``, ``3.4M``."""
+    if abs(value) < 1000:
+        return f"{value:.2f}"
+    for unit, size in (("k", 1e3), ("M", 1e6), ("G", 1e9)):
+        if abs(value) < 999.5 * size:
+            return f"{value / size:.3g}{unit}"
+    return f"{value / 1e9:.0f}G"
+
+
+def money(balance: Balance, level: int = 0) -> str:
+    """The header's balance, with gift and credit when they are not zero; ``level`` 1
+    and 2 are shorter (a narrow terminal): short numbers, then the balance alone."""
+    fmt = (lambda v: f"{v:,.2f}") if level == 0 else short_money
+    text = f"bal {fmt(balance.balance)}"
+    if balance.currency and level < 2:
+        text += f" {sanitize(balance.currency, 8)}"
+    if balance.gift and level < 2:
+        text += f" +gift {fmt(balance.gift)}"
+    if balance.credit and level < 2:
+        text += f" credit {fmt(balance.credit)}"
+    return text
+
+
 def local_time(value: datetime | None) -> str:
     if value is None:
         return "–"
@@ -267,9 +298,11 @@ def columns_for(layout: str, width: int | None = None) -> list[Column]:
             for col in out]
 
 
-def cell(view: TaskView, key: str, name_width: int = 16, stale: str | None = None) -> Text:
+def cell(view: TaskView, key: str, name_width: int = 16, stale: str | None = None,
+         flag: str | None = None) -> Text:
     """The content of one table cell (compare two of these to diff). ``stale``: the
-    age mark of values not confirmed lately (no rate or ETA is shown from them)."""
+    age mark of values not confirmed lately (no rate or ETA is shown from them);
+    ``flag``: the task's alert marker (the state column says it)."""
     job = view.job
     if stale is not None and key in ("tput", "eta"):
         return Text(stale if key == "eta" else "?", justify="right")
@@ -278,7 +311,7 @@ def cell(view: TaskView, key: str, name_width: int = 16, stale: str | None = Non
     if key == "name":  # fitted here, so the table's own cut never applies
         return Text(fit_middle(sanitize(job.task_name or "" if job else ""), name_width))
     if key == "state":
-        return state_text(view)
+        return state_text(view, flag)
     if key == "progress":
         return bar(job.progress if job else None)
     if key == "called":

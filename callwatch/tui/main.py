@@ -107,6 +107,9 @@ class MainScreen(Screen[None]):
         table.sort_key, table.sort_reverse = state.sort.column or "id", state.sort.reverse
         table.filter_text = state.filter
         table.freshness = self.freshness
+        events = self.cw.monitor.events
+        if events is not None:
+            table.marker = events.marker
         if state.filter:
             filt.value = state.filter
         self._relayout(self.app.size.width, self.app.size.height)

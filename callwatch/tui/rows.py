@@ -37,6 +37,7 @@ class Drawn(NamedTuple):
     picked: bool  # marked (space) for an action then
     sig: tuple[CellSig, ...]
     strip: Strip
+    flag: str | None = None  # its alert marker then ("stalled", "high fail")
 
 
 def row_strip(columns: Sequence[Column], cells: list[Text], console: Console, pad: int, *,

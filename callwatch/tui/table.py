@@ -102,6 +102,8 @@ class JobTable(ScrollView, can_focus=True):
         self.cells_changed = 0
         # The stale mark of a task's values (None: fresh); the screen sets it.
         self.freshness: Callable[[int], str | None] = lambda job_id: None
+        # A task's alert marker ("stalled", "high fail"; None: none); the screen sets it.
+        self.marker: Callable[[int], str | None] = lambda job_id: None
         self._columns: list[Column] = []
         self._offsets: list[int] = []  # x of each column's first cell
         self._width = 0  # of a whole row
@@ -135,7 +137,8 @@ class JobTable(ScrollView, can_focus=True):
         return list(self._order)
 
     def cell_text(self, job_id: int, key: str) -> Text:
-        return cell(self.views[job_id], key, self._name_width, self.freshness(job_id))
+        return cell(self.views[job_id], key, self._name_width, self.freshness(job_id),
+                    self.marker(job_id))
 
     # --- layout --------------------------------------------------------------------
 
@@ -198,7 +201,8 @@ class JobTable(ScrollView, can_focus=True):
         top = round(self.scroll_y)
         for jid in self._order[top:top + self.size.height]:
             drawn = self._rows.get(jid)
-            if drawn is not None and drawn.mark != self.freshness(jid):
+            if drawn is not None and (drawn.mark != self.freshness(jid)
+                                      or drawn.flag != self.marker(jid)):
                 self._repaint(jid)
 
     def forget(self, job_ids: Iterable[int]) -> None:
@@ -386,16 +390,18 @@ class JobTable(ScrollView, can_focus=True):
     def _row(self, jid: int) -> Strip:
         drawn = self._rows.get(jid)
         if drawn is None or drawn.view is not self.views[jid] \
-                or drawn.mark != self.freshness(jid) or drawn.picked != (jid in self.marked):
+                or drawn.mark != self.freshness(jid) or drawn.picked != (jid in self.marked) \
+                or drawn.flag != self.marker(jid):
             drawn = self._draw(jid)
         return drawn.strip
 
     def _draw(self, jid: int) -> Drawn:
         if len(self._rows) > ROW_CACHE:  # scrolled far: keep memory flat
             self._rows.clear()
-        view, mark, picked = self.views[jid], self.freshness(jid), jid in self.marked
-        cells = [cell(view, c.key, self._name_width, mark) for c in self._columns]
+        view, mark, flag = self.views[jid], self.freshness(jid), self.marker(jid)
+        picked = jid in self.marked
+        cells = [cell(view, c.key, self._name_width, mark, flag) for c in self._columns]
         strip = row_strip(self._columns, cells, self.app.console, PAD, dim=mark is not None,
                           picked=picked)
-        drawn = self._rows[jid] = Drawn(view, mark, picked, signature(cells), strip)
+        drawn = self._rows[jid] = Drawn(view, mark, picked, signature(cells), strip, flag)
         return drawn

@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from callwatch.monitor import Monitor, Problem
 from callwatch.textsafe import sanitize
-from callwatch.tui.format import duration
+from callwatch.tui.format import duration, money
 
 LEVELS = {
     "error": ("✗ ERROR", "bold white on dark_red"),
@@ -103,6 +103,14 @@ class StatusLine(Horizontal):
             tail.append(" │ ")
             tail.append(f"⚠ {failing} failing", style="bold red")
         tail.append(f" │ {len(mon.watched)} watched")
+        balance = mon.balance.last if mon.balance is not None else None
+        if balance is not None:
+            # Shorter forms on a narrow terminal: the whole line must fit.
+            room = self.size.width - head.cell_len - age_text.cell_len - tail.cell_len - 3
+            label = next((t for t in (money(balance, n) for n in (0, 1, 2))
+                          if len(t) <= room), money(balance, 2))
+            tail.append(" │ ")
+            tail.append(label, style="bold red" if balance.balance <= 0 else "")
         return head, age_text, tail
 
 
