@@ -59,3 +59,19 @@ def test_signal_quits_cleanly_and_restores_the_terminal(sig: signal.Signals,
         assert flags.split() == ["0", "1"], flags  # main screen, cursor shown
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+
+def test_a_stale_columns_export_does_not_shrink_the_screen(tmp_path: Path) -> None:
+    """COLUMNS=80 LINES=24 exported in a 120x40 terminal: the terminal's size wins."""
+    tmux = tmux_cmd()
+    session = f"cw-cols-{os.getpid()}"
+    env = {**os.environ, "TERM": "xterm-256color", "PS1": "$ ", "COLUMNS": "80", "LINES": "24",
+           "CALLWATCH_STATE_DIR": str(tmp_path / "state"),
+           "CALLWATCH_CONFIG_DIR": str(tmp_path / "config")}
+    subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
+                    f"{sys.executable} -m callwatch --demo"], check=True, env=env)
+    try:
+        screen = _wait(tmux, session, r"june-promo")
+        assert "Called/Total" in screen, screen  # the 120-column layout, not the 80 one
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -72,6 +73,11 @@ def run(name: str, argv: Sequence[str]) -> int:
 def _run_app(args: argparse.Namespace, ids: list[int]) -> int:
     with _startup_gc():
         app = _build_app(args, ids)
+    # Textual sizes the screen with shutil.get_terminal_size(), which believes COLUMNS and
+    # LINES first: a stale export (a shell rc, a parent process) drew 80x24 in a 120x40
+    # terminal until the first resize. The terminal itself knows its size.
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
     code = app.run()
     return int(code or 0) if app.return_code in (0, None) else int(app.return_code or 1)
 

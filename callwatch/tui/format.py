@@ -225,7 +225,8 @@ def sparkline(series: tuple[float, ...], width: int = 40) -> str:
     lo, hi = min(pts), max(pts)
     span = hi - lo
     if span <= 0:
-        return ""  # flat: no progress to draw (and nothing to repaint as points arrive)
+        # Flat, drawn at full width: it does not grow (and repaint) as points arrive.
+        return SPARKS[0] * width
     return "".join(SPARKS[min(7, int((p - lo) / span * 7.999))] for p in pts)
 
 
