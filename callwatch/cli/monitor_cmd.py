@@ -71,13 +71,13 @@ def run(name: str, argv: Sequence[str]) -> int:
 
 
 def _run_app(args: argparse.Namespace, ids: list[int]) -> int:
-    with _startup_gc():
-        app = _build_app(args, ids)
-    # Textual sizes the screen with shutil.get_terminal_size(), which believes COLUMNS and
-    # LINES first: a stale export (a shell rc, a parent process) drew 80x24 in a 120x40
-    # terminal until the first resize. The terminal itself knows its size.
+    # Textual (and Rich's console) size the screen with shutil.get_terminal_size(), which
+    # believes COLUMNS and LINES first: a stale export (a shell rc, a parent process) drew
+    # 80x24 in a 120x40 terminal. The terminal itself knows its size.
     for name in ("COLUMNS", "LINES"):
         os.environ.pop(name, None)
+    with _startup_gc():
+        app = _build_app(args, ids)
     code = app.run()
     return int(code or 0) if app.return_code in (0, None) else int(app.return_code or 1)
 
