@@ -29,7 +29,7 @@ from callwatch.tui.format import (
 )
 
 Row = tuple[str, Text | str]
-SPARK_POINTS = 16  # fits beside the percentage in half of an 80-column screen
+SPARK_POINTS = 12  # fits beside the percentage in a third of a 120-column screen
 
 
 _SOURCES = {1: "voice file (1)", 2: "uploaded file (2)", 3: "text-to-speech (3)"}
