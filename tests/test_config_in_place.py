@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callwatch.sim.server import RunningSim
@@ -99,6 +99,9 @@ _profiles = st.builds(
 )
 
 
+# Each example writes and reads config.toml twice: a few hundred are plenty (CI's
+# 10,000 took over two minutes).
+@settings(max_examples=min(settings().max_examples, 300))
 @given(first=st.lists(_profiles, max_size=3), second=st.lists(_profiles, max_size=3),
        bell=st.booleans(), keys=st.dictionaries(_names, _text, max_size=3))
 def test_save_then_load_gives_the_same_config(first: list[Profile], second: list[Profile],

@@ -16,6 +16,7 @@ from rich.segment import Segments
 from textual import on
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
@@ -151,7 +152,9 @@ class CallwatchApp(App[int]):
         self.call_next(self.action_quit_app)
 
     def _tick(self) -> None:
-        self.main.tick()
+        # The timer may fire once more while the app tears its screens down.
+        with suppress(NoMatches, LookupError):
+            self.main.tick()
 
     def _monitor_update(self, update: Update) -> None:
         if self._quitting:
