@@ -1,10 +1,8 @@
-"""The monitor: watch list, refresh cycles, per-task views and problems.
-
-Every task stands alone. Each answer (a list page, a detail) is applied the moment it
-arrives and handed upward as an :class:`Update`; a slow, hanging or failing request
-holds back only the tasks it covers, and a task whose request is out is not asked
-again. Cycles start an interval apart (start to start) and do not wait for stragglers.
-It never touches widgets: the same monitor drives the TUI, ``wait`` and the exporter.
+"""The monitor: refresh cycles, per-task views and problems. Every task stands alone:
+each answer (a list page, a detail) is applied the moment it arrives and handed upward
+as an :class:`Update`; a slow, hanging or failing request holds back only its tasks, and
+a task whose request is out is not asked again. Cycles start an interval apart and do
+not wait for stragglers. No widgets: it drives the TUI, ``wait``, alerts and the exporter.
 """
 
 from __future__ import annotations
@@ -358,12 +356,6 @@ class Monitor(WatchList):
                     finished.append(job.job_id)
         self._good_answer(now)
         self.publish(changed, finished, added)
-
-    def mark_outside_list(self, job_ids: Iterable[int]) -> None:
-        for jid in job_ids:
-            task = self._tasks.get(jid)
-            if task is not None and task.view.job is not None and not task.finished:
-                task.outside_list = True
 
     async def details(self, job_ids: Iterable[int]) -> None:
         await asyncio.gather(*(self._detail(j) for j in job_ids))

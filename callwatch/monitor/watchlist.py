@@ -72,3 +72,9 @@ class WatchList:
 
     def _active_ids(self) -> list[int]:
         return [jid for jid, t in self._tasks.items() if not t.view.missing and not t.finished]
+
+    def mark_outside_list(self, job_ids: Iterable[int]) -> None:
+        for jid in job_ids:
+            task = self._tasks.get(jid)
+            if task is not None and task.view.job is not None and not task.finished:
+                task.outside_list = True

@@ -26,7 +26,7 @@ from callwatch.monitor.events import Event, EventDetector
 from callwatch.store.config import Config
 from callwatch.store.state import SortState, UiState, load_ui_state, save_ui_state
 from callwatch.textsafe import sanitize, sanitize_lines
-from callwatch.tui.main import MAIN_BINDINGS, MainScreen
+from callwatch.tui.main import MainScreen
 from callwatch.tui.messages import stop_question, watching_message
 from callwatch.tui.table import JobTable
 
@@ -245,27 +245,10 @@ class CallwatchApp(App[int]):
         self.monitor.stop()
         self.exit(0)
 
-    def help_rows(self) -> list[tuple[str, str, str]]:
-        keymap = self.settings.keys
-        rows = []
-        extra = [b for b in JobTable.BINDINGS if isinstance(b, Binding)]
-        for b in [*extra, *MAIN_BINDINGS, Binding("ctrl+p", "", "Command palette",
-                                                  id="palette")]:
-            keys = keymap.get(b.id or "", b.key)
-            shown = ", ".join(self.get_key_display(Binding(k.strip(), ""))
-                              for k in keys.split(","))
-            desc = b.description
-            if b.id == "interval_up":
-                desc = "Refresh less often (+ interval)"
-            elif b.id == "interval_down":
-                desc = "Refresh more often (- interval, min 1 s)"
-            rows.append((shown, desc, b.id or ""))
-        return rows
-
     def action_help(self) -> None:
-        from callwatch.tui.modals import HelpScreen
+        from callwatch.tui.modals import HelpScreen, help_rows
 
-        self.push_screen(HelpScreen(self.help_rows()))
+        self.push_screen(HelpScreen(help_rows(self, self.settings.keys)))
 
     def action_pause(self) -> None:
         self.monitor.set_paused(not self.monitor.paused)

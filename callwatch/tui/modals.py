@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.table import Table
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -139,3 +139,22 @@ class ProfileScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def help_rows(app: App[int], keymap: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """(keys as shown, what they do, binding id) for every key, after the user's keymap."""
+    from callwatch.tui.main import MAIN_BINDINGS
+    from callwatch.tui.table import JobTable
+
+    rows = []
+    extra = [b for b in JobTable.BINDINGS if isinstance(b, Binding)]
+    for b in [*extra, *MAIN_BINDINGS, Binding("ctrl+p", "", "Command palette", id="palette")]:
+        keys = keymap.get(b.id or "", b.key)
+        shown = ", ".join(app.get_key_display(Binding(k.strip(), "")) for k in keys.split(","))
+        desc = b.description
+        if b.id == "interval_up":
+            desc = "Refresh less often (+ interval)"
+        elif b.id == "interval_down":
+            desc = "Refresh more often (- interval, min 1 s)"
+        rows.append((shown, desc, b.id or ""))
+    return rows

@@ -45,38 +45,6 @@ class JobTable(ScrollView, can_focus=True):
         Binding("pageup", "page(-1)", "Page up", show=False, id="table.page_up"),
     ]
     COMPONENT_CLASSES = {"jobtable--header", "jobtable--cursor"}
-    # The look of Textual's DataTable, which this replaces.
-    DEFAULT_CSS = """
-    JobTable {
-        background: $surface;
-        color: $foreground;
-        & > .jobtable--header {
-            text-style: bold;
-            background: $panel;
-            color: $foreground;
-        }
-        &:ansi > .jobtable--header {
-            background: ansi_bright_blue;
-            color: ansi_default;
-        }
-        & > .jobtable--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        &:focus {
-            background-tint: $foreground 5%;
-            & > .jobtable--header {
-                background-tint: $foreground 5%;
-            }
-            & > .jobtable--cursor {
-                background: $block-cursor-background;
-                color: $block-cursor-foreground;
-                text-style: $block-cursor-text-style;
-            }
-        }
-    }
-    """
 
     class Highlighted(Message):
         """The selected task changed (``job_id`` is None when the table is empty)."""
