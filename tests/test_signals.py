@@ -75,3 +75,32 @@ def test_a_stale_columns_export_does_not_shrink_the_screen(tmp_path: Path) -> No
         assert "Called/Total" in screen, screen  # the 120-column layout, not the 80 one
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+
+def test_the_app_ends_when_its_terminal_goes_away(tmp_path: Path) -> None:
+    """The SSH session drops: the pty is gone and SIGHUP arrives. The process must end
+    (it lingered for ever when Textual's shutdown waited on the dead terminal)."""
+    tmux = tmux_cmd()
+    session = f"cw-hup-{os.getpid()}"
+    env = {**os.environ, "TERM": "xterm-256color",
+           "CALLWATCH_STATE_DIR": str(tmp_path / "state"),
+           "CALLWATCH_CONFIG_DIR": str(tmp_path / "config")}
+    subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+                    f"{sys.executable} -m callwatch --demo"], check=True, env=env)
+    try:
+        _wait(tmux, session, r"june-promo")
+        pid = int(_tmux(tmux, "display", "-p", "-t", session, "#{pane_pid}").strip())
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+    deadline = time.monotonic() + 15
+    while os.path.exists(f"/proc/{pid}") and _state(pid) != "Z":
+        assert time.monotonic() < deadline, "callwatch outlived its terminal"
+        time.sleep(0.1)
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import suppress
@@ -111,13 +110,11 @@ class CallwatchApp(App[int]):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick, name="status-clock")
-        # SIGTERM (a service manager, kill) and SIGHUP (the SSH session dropped) quit
-        # like q: the watch list saved, the terminal restored (alternate screen left,
-        # cursor shown). Without this the process died with the terminal still raw.
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            with suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self._on_signal)
+        # SIGTERM and SIGHUP quit like q (without this the process died with the terminal
+        # still raw), and always quit (callwatch/tui/signals.py).
+        from callwatch.tui import signals
+
+        signals.install(self._on_signal)
         for warning in (*self.settings.warnings, *self.ui_state.warnings):
             self.notify(sanitize_lines(warning), title="Settings", severity="warning", markup=False,
                         timeout=15)
