@@ -214,3 +214,27 @@ async def test_quits_at_random_moments_of_a_1s_cycle_exit_cleanly() -> None:
             await pilot.pause(rng.uniform(0.0, 1.2))
             await pilot.press("q")
         assert app.return_code == 0
+
+
+async def test_uncorrectable_clock_skew_backs_off_like_a_rate_limit() -> None:
+    """The server's clock 30 days off: its Date header is implausible, so no correction;
+    every request is -16. The monitor backs off (it retried every cycle: 114 requests in
+    60 s at --interval 1 with 3 ids)."""
+    from callwatch.sim.remote import control
+
+    state = make_state(12)
+    with serve_in_thread(state) as sim:
+        control(sim.base_url, "skew", {"seconds": 30 * 86400})
+        client = _client(sim.base_url)
+        mon = Monitor(client, interval=1.0)
+        mon.watch(list(state.jobs)[:3])
+        updates: list[Update] = []
+        task = asyncio.create_task(mon.run(updates.append))
+        await asyncio.sleep(6.5)
+        mon.stop()
+        await asyncio.wait_for(task, 5)
+        assert "timestamp" in {p.kind for p in mon.problems}
+        assert mon.backoff >= 4  # x2 a cycle
+        # Cycles 1, 2 and 4 s apart: at most 4 requests in 6.5 s (not 7).
+        assert control(sim.base_url, "stats")["requests"] <= 4
+        await client.aclose()
