@@ -131,7 +131,9 @@ async def _main(command: str, sock: socket.socket, url: str,
 
     # title: the page shows it (the default is the command line).
     server = _Server(command, title="callwatch", public_url=url, templates_path=PAGE_DIR)
-    runner = web.AppRunner(await server._make_app(), handle_signals=False)
+    # shutdown_timeout: open sessions are cut after 3 s on Ctrl+C/SIGTERM, not 60.
+    runner = web.AppRunner(await server._make_app(), handle_signals=False,
+                           shutdown_timeout=3.0)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
