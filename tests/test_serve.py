@@ -116,3 +116,21 @@ def test_the_monitor_in_a_real_browser(tmp_path: Path) -> None:
     keep = os.environ.get("CALLWATCH_SERVE_SHOT")
     if keep:
         Path(keep).write_bytes(run.screenshot)
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_read_only_turns_a_profiles_actions_off(monkeypatch: pytest.MonkeyPatch,
+                                                read_only: bool) -> None:
+    """A profile with ``actions = true``: enabled in the terminal, off in a served
+    session (``--read-only``), for every profile the session could switch to."""
+    from callwatch.cli import monitor_cmd
+    from callwatch.store.config import Config, Profile, save_config
+
+    prof = Profile("ops", base_url="http://127.0.0.1:9", api_key=KEY,
+                   allow_insecure_http=True, actions=True)
+    save_config(Config().with_profile(prof))
+    monkeypatch.setenv("CALLWATCH_API_SECRET", CANARY)
+    argv = ["--profile", "ops", *(["--read-only"] if read_only else []), "7"]
+    app = monitor_cmd._build_app(monitor_cmd.build_parser().parse_args(argv), [7])
+    assert app.actions_enabled is not read_only
+    assert any(p.actions for p in app.settings.profiles.values()) is not read_only
