@@ -7,7 +7,7 @@ import argparse
 
 import pytest
 
-from callwatch.cli import auth_cmds, monitor_cmd, oneshot, sim_cmd
+from callwatch.cli import auth_cmds, monitor_cmd, oneshot, serve_cmd, sim_cmd
 from tests.helpers.common import run_callwatch
 
 PARSERS = {
@@ -19,6 +19,7 @@ PARSERS = {
     "login": auth_cmds._login_parser,
     "logout": auth_cmds._logout_parser,
     "info": auth_cmds.info_parser,
+    "serve": serve_cmd.build_parser,
 }
 
 

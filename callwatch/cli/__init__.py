@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "auth": ("callwatch.cli.auth_cmds", "show where credentials come from and if they work"),
     "exporter": ("callwatch.cli.exporter_cmd",
                  "serve Prometheus metrics: one poller for a team"),
+    "serve": ("callwatch.cli.serve_cmd", "the monitor in a web browser, read-only"),
     "info": ("callwatch.cli.auth_cmds", "print version, file paths and keyring backend"),
     "balance": ("callwatch.cli.balance_cmd", "print the account balance once"),
     "alerts": ("callwatch.cli.alerts_cmd", "watch headless: events as JSON lines, rules"),

@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-actions", action="store_true",
                    help="enable cancel (x) and suspend (z) for this run (default: the "
                         "profile's `actions`, else read-only)")
+    # Internal (callwatch serve's sessions): actions off even where a profile enables them.
+    p.add_argument("--read-only", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--demo", action="store_true",
                    help="run on the built-in simulator: no account, no keyring")
     p.add_argument("job_ids", nargs="*", metavar="JOB_ID", help="task ids to watch")
@@ -62,6 +64,9 @@ def run(name: str, argv: Sequence[str]) -> int:
     if "-h" in argv or "--help" in argv:
         _command_help(parser)
     args = parser.parse_args(list(argv))
+    if args.read_only and args.allow_actions:
+        print_error("--read-only and --allow-actions cannot be used together")
+        return EXIT_USAGE
     try:
         ids = parse_job_ids(" ".join(args.job_ids)) if args.job_ids else []
     except ValueError as exc:
@@ -74,8 +79,10 @@ def _run_app(args: argparse.Namespace, ids: list[int]) -> int:
     # Textual (and Rich's console) size the screen with shutil.get_terminal_size(), which
     # believes COLUMNS and LINES first: a stale export (a shell rc, a parent process) drew
     # 80x24 in a 120x40 terminal. The terminal itself knows its size.
-    for name in ("COLUMNS", "LINES"):
-        os.environ.pop(name, None)
+    # Not under textual-serve: its web driver takes the browser's size from COLUMNS/ROWS.
+    if "TEXTUAL_DRIVER" not in os.environ:
+        for name in ("COLUMNS", "LINES"):
+            os.environ.pop(name, None)
     with _startup_gc():
         app = _build_app(args, ids)
     code = app.run()
@@ -103,6 +110,9 @@ def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
     from callwatch.tui.app import CallwatchApp
 
     settings = load_config()
+    if args.read_only:  # every profile's `actions = true` off, for this process only
+        settings = replace(settings, profiles={
+            name: replace(prof, actions=False) for name, prof in settings.profiles.items()})
     if args.demo:
         from callwatch.cli.demo import demo_client
         from callwatch.sim.server import demo_state
