@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 from callwatch.api.client import ApiClient, RetryPolicy, Timeouts
 from callwatch.api.models import JobState
@@ -63,12 +64,18 @@ async def test_failing_tasks_hold_back_only_themselves() -> None:
         mon = Monitor(client, interval=1.0)
         mon.watch(ids)
         updates: list[Update] = []
-        started = time.monotonic()
         task = asyncio.create_task(mon.run(updates.append))
-        # Healthy rows have values at once, while one request hangs.
-        await _until(lambda: all(_view(mon, j).job is not None for j in healthy), 1.5)
+        await _until(lambda: all(_view(mon, j).job is not None for j in healthy), 10)
         # Each failing row says its own problem, the hung one within its deadline.
-        await _until(lambda: all(_view(mon, j).issue is not None for j in bad), 4.0)
+        await _until(lambda: all(_view(mon, j).issue is not None for j in bad), 15)
+        # The healthy rows had their values before the hung request ended (in the order
+        # of the updates: whatever the machine's speed).
+        def first(check: Callable[[TaskView], bool]) -> int:
+            return next(i for i, u in enumerate(updates) if any(check(v) for v in u.changed))
+        hang_ended = first(lambda v: v.job_id == bad[0] and v.issue is not None)
+        for j in healthy:
+            valued = first(lambda v, jid=j: v.job_id == jid and v.job is not None)  # type: ignore[misc]
+            assert valued < hang_ended
         for jid, kind in zip(bad, FAULTS, strict=False):
             issue = _view(mon, jid).issue
             assert issue is not None and issue.word == FAULTS[kind], (kind, issue)
@@ -81,7 +88,6 @@ async def test_failing_tasks_hold_back_only_themselves() -> None:
         healthy_before = state.stats["requests"]
         await asyncio.sleep(3.0)
         assert all(mon.confirmed_at(j) > confirmed[j] for j in healthy)  # type: ignore[operator]
-        assert time.monotonic() - started < 10
         per_second = (state.stats["requests"] - healthy_before) / 3.0
         assert per_second <= len(ids) + 1  # failing tasks back off; nothing is a storm
         # The hung task was not asked again while its request was out: in ~6 s, at most
@@ -160,22 +166,22 @@ async def test_tui_rows_say_their_own_problem_and_stale_rows_are_marked() -> Non
                     await pilot.pause(0.05)
 
             await until(lambda: all(jid in table.views and table.views[jid].job is not None
-                                    for jid in ids[2:]), 2.0)
-            await until(lambda: "HTTP 502" in state_cell(ids[1]), 3.0)
-            await until(lambda: "timeout" in state_cell(ids[0]), 4.0)
+                                    for jid in ids[2:]), 10)
+            await until(lambda: "HTTP 502" in state_cell(ids[1]), 10)
+            await until(lambda: "timeout" in state_cell(ids[0]), 15)
             assert state_cell(ids[0]) == "⚠ timeout"
             assert "2 failing" in app.main.status.build().plain
             assert "2 tasks failing" in str(app.main.banner.render())
             assert JobState.CALLING.label in state_cell(ids[2])
             # The API goes away: every row with values is marked stale, in words too.
             state.faults.script([], then=Fault.DROP)
-            await until(lambda: mon.unreachable, 5.0)
+            await until(lambda: mon.unreachable, 15)
             app.main.tick()
             await pilot.pause()
             assert table.cell_text(ids[2], "eta").plain.startswith("⌛")
             pressed = time.monotonic()
             await pilot.press("q")
-        assert time.monotonic() - pressed < 1.5
+        assert time.monotonic() - pressed < 5  # "at once": no request or answer is waited for
         assert app.return_code == 0
         await client.aclose()
 
