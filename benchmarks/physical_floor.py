@@ -21,7 +21,7 @@ import httpx
 
 from benchmarks.bench_sim import KEY, SECRET
 from callwatch.api.client import ApiClient, Credentials
-from callwatch.api.models import RecordMemo, parse_page
+from callwatch.api.models import Job, RecordMemo, parse_page
 from callwatch.api.signing import Secret
 from callwatch.monitor import Monitor
 
@@ -83,6 +83,40 @@ def cpu_per_cycle(cycles: list[list[bytes]], repeats: int = 3) -> tuple[float, i
     return best, records
 
 
+def _columns(job: Job) -> tuple[object, ...]:
+    """What each of the table's changing columns shows, from one record: state,
+    progress, called/total, OK, fail, answer rate."""
+    return (job.status_code, job.progress, (job.called, job.num_cnt), job.success, job.fail,
+            job.answer_rate)
+
+
+def data_cells(cycles: list[list[bytes]]) -> tuple[float, float]:
+    """Rows whose record changed between two cycles, and the cells of each such row
+    whose data changed, on average: what a table fed the same data must redraw. When
+    the numbers dialled move, calls/min and ETA move with them (two cells more)."""
+    def jobs(pages: list[bytes]) -> dict[int, Job]:
+        out: dict[int, Job] = {}
+        for body in pages:
+            out.update((j.job_id, j) for j in parse_page(json.loads(body)).records)
+        return out
+
+    rows = cells = 0
+    pairs = 0
+    for before, after in zip(cycles, cycles[1:], strict=False):
+        old, new = jobs(before), jobs(after)
+        pairs += 1
+        for jid, job in new.items():
+            prev = old.get(jid)
+            if prev is None or prev == job:
+                continue
+            a, b = _columns(prev), _columns(job)
+            changed = sum(x != y for x, y in zip(a, b, strict=True))
+            changed += 2 if prev.called != job.called else 0
+            rows += 1
+            cells += changed
+    return rows / max(1, pairs), cells / max(1, rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--base-url", required=True)
@@ -91,9 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     cycles = asyncio.run(record(args.base_url, args.cycles, args.interval))
     cpu, records = cpu_per_cycle(cycles)
+    rows, per_row = data_cells(cycles)
     result: dict[str, Any] = {
         "cpu_per_cycle": cpu, "records": records, "pages": len(cycles[-1]),
-        "bytes": sum(len(b) for b in cycles[-1])}
+        "bytes": sum(len(b) for b in cycles[-1]), "changed_rows": rows,
+        "cells_per_changed_row": per_row}
     print("RESULT=" + json.dumps(result), flush=True)
     return 0
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from callwatch.api.convert import to_datetime, to_float, to_int, to_seconds, to_text
+from callwatch.api.fastinit import install_fast_init
 from callwatch.errors import BadResponseError, api_error_for
 from callwatch.textsafe import sanitize
 
@@ -180,6 +181,8 @@ class Job:
         return out
 
 
+install_fast_init(Job)  # built ~10,000 times a cycle at 10,000 tasks
+
 _CONVERT = {
     "int": to_int,
     "float": to_float,
@@ -200,7 +203,7 @@ MEMO_LIMIT = 200_000
 
 def parse_job(record: object, *, detail: bool = False, memo: RecordMemo | None = None) -> Job:
     """Build a :class:`Job` from one list record or detail ``data`` object."""
-    if not isinstance(record, Mapping):
+    if type(record) is not dict and not isinstance(record, Mapping):  # dict: the fast test
         raise BadResponseError(f"task record is {_type_name(record)}, expected an object")
     raw_id = record.get("jobId", record.get("taskId"))
     job_id = to_int(raw_id)
