@@ -191,8 +191,10 @@ _CONVERT = {
     "seconds": to_seconds,
 }
 _NAMES = [f.name for f in fields(Job) if f.name != "has_detail"]
-_BY_API = {f.metadata["api"]: (f.name, _CONVERT[f.metadata["kind"]]) for f in fields(Job)
-           if "api" in f.metadata}
+# API key -> (field name, converter, whether a plain int is taken as it is).
+_BY_API = {f.metadata["api"]: (f.name, _CONVERT[f.metadata["kind"]], f.metadata["kind"] == "int")
+           for f in fields(Job) if "api" in f.metadata}
+_NOTHING: Mapping[str, Any] = {}
 
 
 # job id -> (the raw list record, the Job parsed from it): an unchanged record
@@ -205,29 +207,32 @@ def parse_job(record: object, *, detail: bool = False, memo: RecordMemo | None =
     """Build a :class:`Job` from one list record or detail ``data`` object."""
     if type(record) is not dict and not isinstance(record, Mapping):  # dict: the fast test
         raise BadResponseError(f"task record is {_type_name(record)}, expected an object")
-    raw_id = record.get("jobId", record.get("taskId"))
-    job_id = to_int(raw_id)
+    raw_id = record["jobId"] if "jobId" in record else record.get("taskId")
+    job_id = raw_id if type(raw_id) is int else to_int(raw_id)
     if job_id is None:
         raise BadResponseError("task record has no usable jobId/taskId")
-    before: Mapping[str, Any] = {}
     hit = memo.get(job_id) if memo is not None else None
-    if hit is not None:
-        if hit[0] == record:
-            return hit[1]
-        before = hit[0]
+    if hit is not None and hit[0] == record:
+        return hit[1]
     # Only the keys the record has (a list record has ~10 of the ~45 fields): the
-    # others keep their default, None. A raw value the task's last record had too is
-    # not converted again (dates are dear to parse).
+    # others keep their default, None. A plain int needs no conversion; another raw
+    # value the task's last record had too is not converted again (dates are dear).
     values: dict[str, Any] = {}
+    field_for = _BY_API.get
+    before, last = (hit[0], hit[1]) if hit is not None else (_NOTHING, None)
     for api, raw in record.items():
-        field_conv = _BY_API.get(api)
-        if field_conv is None or raw is None:
+        spec = field_for(api)
+        if spec is None or raw is None:
+            continue
+        name, convert, plain_int = spec
+        if plain_int and type(raw) is int:
+            values[name] = raw
             continue
         old = before.get(api)
-        if hit is not None and type(old) is type(raw) and old == raw:
-            values[field_conv[0]] = getattr(hit[1], field_conv[0])
+        if last is not None and old == raw and type(old) is type(raw):
+            values[name] = getattr(last, name)
         else:
-            values[field_conv[0]] = field_conv[1](raw)
+            values[name] = convert(raw)
     if detail and values.get("call_num") is None:
         # A detail has no callNum: numbers dialled are success + fail, as the list's
         # callNum says (else list and detail records of one task differ in every cycle).
