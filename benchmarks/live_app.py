@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import os
 import resource
@@ -65,6 +66,33 @@ async def active_total(base_url: str) -> int:
     async with ApiClient(Credentials(KEY, Secret(SECRET)), base_url=base_url) as client:
         page = await client.query(TimeWindow.last(30), ACTIVE_STATES, 1, 1)
     return page.total
+
+
+class GcTimer:
+    """CPU spent in the garbage collector while inside (gc's own callbacks)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.runs = 0
+        self.full = 0.0  # of which in full collections (the oldest generation)
+        self._start = 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.process_time()
+        else:
+            spent = time.process_time() - self._start
+            self.seconds += spent
+            self.runs += 1
+            if info.get("generation") == 2:
+                self.full += spent
+
+    def __enter__(self) -> GcTimer:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
 
 
 class CycleLog:
@@ -134,8 +162,9 @@ async def measure_cpu(app: CallwatchApp, log: CycleLog, base_url: str,
     await asyncio.to_thread(clear_stats, base_url)
     n0, c0, w0, e0 = app.monitor.cycles, cpu(), time.perf_counter(), len(log.entries)
     cells0 = getattr(table, "cells_changed", 0)
-    while time.perf_counter() - w0 < seconds:
-        await cycle_end(app, log)
+    with GcTimer() as collections:
+        while time.perf_counter() - w0 < seconds:
+            await cycle_end(app, log)
     n, c, w = app.monitor.cycles - n0, cpu() - c0, time.perf_counter() - w0
     requests = (await asyncio.to_thread(read_stats, base_url)).get("requests", 0)
     entries = log.entries[e0:]
@@ -148,6 +177,8 @@ async def measure_cpu(app: CallwatchApp, log: CycleLog, base_url: str,
         "cells_per_cycle": (getattr(table, "cells_changed", 0) - cells0) / n
         if hasattr(table, "cells_changed") else None,
         "rows": table.row_count,
+        "gc_per_cycle": collections.seconds / n, "gc_runs": collections.runs,
+        "gc_full_per_cycle": collections.full / n,
     }
 
 

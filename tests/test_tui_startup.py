@@ -59,13 +59,18 @@ async def test_silent_api_does_not_hold_the_first_frame(
 def test_startup_gc_pauses_collections_and_always_restores_them() -> None:
     from callwatch.cli.monitor_cmd import _startup_gc
 
+    from callwatch.cli.common import YOUNG_GC_THRESHOLD
+
     assert gc.isenabled()
+    threshold = gc.get_threshold()
     try:
         with pytest.raises(RuntimeError), _startup_gc():
             assert not gc.isenabled()
             raise RuntimeError("build failed")
         assert gc.isenabled()
         assert gc.get_freeze_count() > 0  # start-up objects are not walked again
+        # Fewer, larger young collections for the monitor's churn; the older ones as they were.
+        assert gc.get_threshold() == (YOUNG_GC_THRESHOLD, *threshold[1:])
         gc.disable()
         with _startup_gc():
             pass
@@ -73,6 +78,7 @@ def test_startup_gc_pauses_collections_and_always_restores_them() -> None:
     finally:
         gc.unfreeze()
         gc.enable()
+        gc.set_threshold(*threshold)
 
 
 def footer_shows(app: CallwatchApp) -> list[str]:

@@ -19,6 +19,7 @@ from callwatch.cli.common import (
     add_connection_args,
     guarded,
     print_error,
+    tune_gc,
 )
 from callwatch.cli.oneshot import seconds_arg
 from callwatch.monitor.events import Event
@@ -93,6 +94,7 @@ async def _watch(conn: Connection, settings: AlertSettings, ids: list[int], inte
 
     client = ApiClient(conn.credentials, conn.brand, conn.base_url)
     monitor = Monitor(client, interval=interval, all_active=all_active)
+    tune_gc()  # a long-running monitor: see tune_gc
     monitor.watch(ids)
     monitor.events = EventDetector(settings, conn.profile)
     monitor.balance = BalancePoller()

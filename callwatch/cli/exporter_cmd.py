@@ -15,6 +15,7 @@ from callwatch.cli.common import (
     add_connection_args,
     guarded,
     print_error,
+    tune_gc,
 )
 
 if TYPE_CHECKING:
@@ -124,6 +125,7 @@ async def _main(args: argparse.Namespace, conn: Connection, sock: socket.socket,
     # The client is made inside the running loop (its semaphore and pool belong to it).
     async with ApiClient(conn.credentials, conn.brand, conn.base_url) as client:
         monitor = Monitor(client, interval=interval, all_active=args.all_active)
+        tune_gc()  # a long-running monitor: see tune_gc
         monitor.watch(ids)
         keep = KEEP_FINISHED if args.keep_finished is None else args.keep_finished
         await serve_exporter(monitor, sock, profile, keep_finished=keep, on_ready=ready)

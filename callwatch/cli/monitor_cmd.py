@@ -17,6 +17,7 @@ from callwatch.cli.common import (
     add_connection_args,
     guarded,
     print_error,
+    tune_gc,
 )
 
 if TYPE_CHECKING:
@@ -100,6 +101,7 @@ def _startup_gc() -> Iterator[None]:
         yield
     finally:
         gc.freeze()
+        tune_gc()  # the long-running commands share the monitor's allocation pattern
         if enabled:
             gc.enable()
 
