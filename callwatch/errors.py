@@ -134,7 +134,7 @@ class ActionsDisabledError(CallwatchError):
 
 # What an authentication failure asks of the user. Callers that know where the
 # credentials came from put their own advice in its place (Connection.auth_advice).
-AUTH_ADVICE = "check the API key and secret (callwatch login)"
+AUTH_ADVICE = "run `callwatch login` (or fix CALLWATCH_API_KEY/SECRET)"
 
 _BY_CODE: dict[int, tuple[type[ApiError], str]] = {
     -1: (AuthError, f"authentication failed: {AUTH_ADVICE}"),
@@ -163,42 +163,57 @@ def api_error_for(code: int, vendor_message: str | None) -> ApiError:
 
 
 class ErrorText(NamedTuple):
-    """kind -> (message, fix, exit_code): the banner, `wait`, `auth status`, `login`."""
+    """kind -> (message, fix, exit_code, live): the banner, `wait`, `auth status`, `login`."""
 
     message: str  # what is wrong, for an operator
     fix: str  # what to do about it ("" when there is nothing to do but wait)
     exit_code: int
+    # The fix as a live screen says it, where that differs: the monitor retries by
+    # itself and r re-checks at once. "{fix}" stands for the fix; "" means the fix.
+    live: str = ""
 
     @property
     def text(self) -> str:
         return f"{self.message}: {self.fix}" if self.fix else self.message
 
+    def live_fix(self, fix: str | None = None) -> str:
+        """The banner's fix; ``fix`` replaces the table's (the auth advice that names
+        where the rejected secret came from)."""
+        fix = self.fix if fix is None else fix
+        return self.live.replace("{fix}", fix) if self.live else fix
+
 
 ERRORS: dict[str, ErrorText] = {
     # The CLI puts the advice fitting where the secret came from in AUTH_ADVICE's place.
-    "auth": ErrorText("bad credentials (-1): the API rejected the API key or secret",
-                      AUTH_ADVICE, EXIT_AUTH),
+    "auth": ErrorText("bad credentials (-1): the API rejected the key or secret",
+                      AUTH_ADVICE, EXIT_AUTH, "{fix}, then press r"),
     "ip_denied": ErrorText("IP not allowed (-2): this machine is not on the key's allow-list",
-                           "add its public IP in the vendor console", EXIT_AUTH),
+                           "add its public IP in the vendor console", EXIT_AUTH,
+                           "{fix}, then press r"),
     "timestamp": ErrorText("timestamp rejected (-16): the clock could not be corrected",
                            "sync this machine's clock (NTP: timedatectl / chrony)", EXIT_AUTH),
     "credentials": ErrorText("no usable credentials", "run `callwatch login`", EXIT_AUTH),
-    "rate_limited": ErrorText("rate limited (-15)", "raise the interval", EXIT_API),
-    "server": ErrorText("server error", "the API is failing; retry later", EXIT_API),
+    "rate_limited": ErrorText("rate limited (-15)", "raise the interval", EXIT_API,
+                              "backing off; {fix} with +"),
+    "server": ErrorText("server error", "the API is failing; retry later", EXIT_API,
+                        "the API is failing; retrying each cycle"),
     "parameter": ErrorText("the API rejected a parameter", "", EXIT_API),
     "not_found": ErrorText("no such task", "check the job id", EXIT_API),
     "api": ErrorText("the API rejected a request", "", EXIT_API),
     "refused": ErrorText("refused (-54): the task's state does not allow it",
                          "only waiting, submitting or calling tasks can be cancelled or "
                          "suspended", EXIT_API),
-    "transport": ErrorText("no usable answer from the API", "retry", EXIT_NETWORK),
+    "transport": ErrorText("no usable answer from the API", "retry", EXIT_NETWORK, "retrying"),
     "network": ErrorText("network unreachable", "check the connection, VPN or --base-url",
-                         EXIT_NETWORK),
-    "timeout": ErrorText("timeout", "the API or the network is slow; retry", EXIT_NETWORK),
-    "http_status": ErrorText("server error", "the API is failing; retry later", EXIT_NETWORK),
+                         EXIT_NETWORK, "{fix}; retrying"),
+    "timeout": ErrorText("timeout", "the API or the network is slow; retry", EXIT_NETWORK,
+                         "the API or the network is slow; retrying"),
+    "http_status": ErrorText("server error", "the API is failing; retry later", EXIT_NETWORK,
+                             "the API is failing; retrying each cycle"),
     "bad_response": ErrorText("malformed response",
                               "retry; if it persists the API or a proxy is broken",
-                              EXIT_NETWORK),
+                              EXIT_NETWORK,
+                              "retrying; if it persists the API or a proxy is broken"),
     "config": ErrorText("configuration problem", "fix the option or config.toml", EXIT_USAGE),
     "actions_disabled": ErrorText("refused: actions are disabled",
                                   "pass --allow-actions, or set actions = true in the "

@@ -61,7 +61,7 @@ EXPECTED_KIND: dict[str, str] = {
 BANNER_TEXT: dict[str, str] = {
     "server": "Server error", "timeout": "Timeout", "network": "Network unreachable",
     "bad_response": "Malformed response", "rate_limited": "Rate limited",
-    "clock_skew": "Clock skew", "timestamp": "Timestamp expired", "list": "Task list failing",
+    "clock_skew": "Clock skew", "timestamp": "Timestamp rejected", "list": "Task list failing",
 }
 SKEW_KINDS = ("clock_skew", "timestamp")
 SKEW_SECONDS = 900.0

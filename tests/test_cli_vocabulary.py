@@ -10,6 +10,7 @@ from callwatch import errors
 from callwatch.api.types import parse_job_ids
 from callwatch.cli import COMMANDS
 from callwatch.cli.monitor_cmd import build_parser
+from callwatch.monitor.problems import problem_for
 from tests.helpers.common import run_callwatch
 
 
@@ -21,10 +22,40 @@ def _error_classes() -> list[type[errors.CallwatchError]]:
 def test_every_error_kind_has_words_a_fix_and_an_exit_code() -> None:
     for cls in _error_classes():
         assert cls.kind in errors.ERRORS, cls.__name__
-        message, fix, code = errors.ERRORS[cls.kind]
-        assert message and isinstance(fix, str)
+        entry = errors.ERRORS[cls.kind]
+        message, fix, code = entry.message, entry.fix, entry.exit_code
+        assert message and isinstance(fix, str) and isinstance(entry.live_fix(), str)
         assert code in (errors.EXIT_USAGE, errors.EXIT_AUTH, errors.EXIT_NETWORK,
                         errors.EXIT_API, errors.EXIT_ACTIONS_DISABLED)
+
+
+@pytest.mark.parametrize(("error", "detailed"), [
+    (errors.AuthError("x", -1), False), (errors.IpDeniedError("x", -2), False),
+    (errors.TimestampError("x", -16), False), (errors.RateLimitedError("x", -15), False),
+    (errors.ServerInternalError("boom", -18), True), (errors.NetworkError("refused"), True),
+    (errors.ApiTimeoutError("no answer"), True), (errors.BadResponseError("not JSON"), True),
+])
+def test_the_banner_speaks_the_table(error: errors.CallwatchError, detailed: bool) -> None:
+    """The banner's words are the table's (capitalised), with the error's own detail
+    where it names a host or a status; its fix is the table's, as a live screen says it."""
+    problem = problem_for(error)
+    entry = errors.ERRORS[error.kind]
+    words = entry.message[0].upper() + entry.message[1:]
+    assert problem.message == (f"{words}: {error.message}" if detailed else words)
+    assert problem.fix == entry.live_fix() and problem.fix
+    assert problem.kind == error.kind
+
+
+def test_the_banner_names_where_the_rejected_secret_came_from() -> None:
+    advice = "check CALLWATCH_API_KEY / CALLWATCH_API_SECRET"
+    problem = problem_for(errors.AuthError("x", -1), advice)
+    assert problem.fix == f"{advice}, then press r"
+    assert problem_for(errors.AuthError("x", -1)).fix == f"{errors.AUTH_ADVICE}, then press r"
+    # HTTP 5xx reads as the API's internal error; any other rejection as the generic one.
+    assert problem_for(errors.HttpStatusError("HTTP 502", 502)).kind == "server"
+    other = problem_for(errors.NotFoundError("no such task (code -24)", -24))
+    assert (other.kind, other.message) == ("api", "The API rejected a request: no such task "
+                                                  "(code -24)")
 
 
 @pytest.mark.parametrize(("error", "code"), [

@@ -379,3 +379,56 @@ async def test_a_click_on_a_footer_key_presses_it() -> None:
         line = app.main.query_one(KeysFooter).render().plain
         await pilot.click(KeysFooter, offset=(line.index("s Sort") + 2, 0))
         assert app.main.table.sort_key == "name"
+
+
+def _palette_lines(app: CallwatchApp) -> list[str]:
+    from textual.command import CommandList, CommandPalette
+
+    assert isinstance(app.screen, CommandPalette)
+    options = app.screen.query_one(CommandList)
+    # Each prompt is the title line, then the action as help.
+    return [str(options.get_option_at_index(i).prompt).splitlines()[0]
+            for i in range(options.option_count)]
+
+
+async def test_help_and_palette_show_the_remapped_keys() -> None:
+    """A key remapped in config.toml's [keys] is shown as remapped, and the old key is
+    not: in the help screen (opened by its new key) and in the command palette."""
+    app = make_app(settings=Config(keys={"pause": "y", "help": "f1", "palette": "ctrl+k"}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("question_mark")  # the old help key does nothing now
+        assert on_main(app)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        rows = {bid: key for key, _desc, bid in app.screen.rows}
+        assert (rows["pause"], rows["help"], rows["palette"]) == ("y", "f1", "^k")
+        assert rows["refresh"] == "r"  # keys not remapped keep theirs
+        keys = [key for key, _desc, _bid in app.screen.rows]
+        assert "p" not in keys and "?" not in keys and "^p" not in keys
+        await pilot.press("escape")
+        assert on_main(app)
+
+        await pilot.press("ctrl+p")  # the palette moved to ctrl+k
+        assert on_main(app)
+        await pilot.press("ctrl+k", *"pause")
+        for _ in range(50):
+            lines = _palette_lines(app)
+            if any("Pause" in line for line in lines):
+                break
+            await pilot.pause(0.05)
+        [pause] = [line for line in lines if line.startswith("Pause / resume")]
+        assert pause.endswith("(y)") and "(p)" not in pause
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert app.monitor.paused
+
+
+def test_every_palette_command_is_a_binding() -> None:
+    """A palette title whose binding id is gone would drop its command silently."""
+    from callwatch.tui.keys import PALETTE_TITLES, palette_commands
+
+    commands = palette_commands(make_app(persist=False), {})
+    assert [title for title, _action, _key in commands] == list(PALETTE_TITLES.values())
+    assert ("Filter rows", "filter", "/") in commands
+    assert ("Refresh less often (+ interval)", "app.interval(1)", "+") in commands

@@ -6,7 +6,6 @@ that is not the documented envelope raises :class:`BadResponseError`.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -14,56 +13,12 @@ from typing import Any
 
 from callwatch.api.convert import to_datetime, to_float, to_int, to_seconds, to_text
 from callwatch.api.fastinit import install_fast_init
+from callwatch.api.states import ACTIVE_STATES as ACTIVE_STATES
+from callwatch.api.states import FINISHED_CODES as FINISHED_CODES
+from callwatch.api.states import FINISHED_STATES as FINISHED_STATES
+from callwatch.api.states import JobState as JobState
 from callwatch.errors import BadResponseError, api_error_for
 from callwatch.textsafe import sanitize
-
-
-class JobState(enum.Enum):
-    WAITING = 0
-    CALLING = 1
-    COMPLETED = 2
-    SUBMISSION_FAILED = 3
-    CANCELLED = 4
-    SUSPENDED = 5
-    SUBMITTING = 6
-    UNKNOWN = -1
-
-    @classmethod
-    def from_code(cls, code: int | None) -> JobState:
-        return _BY_CODE.get(code, cls.UNKNOWN)  # type: ignore[arg-type]
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-    @property
-    def slug(self) -> str:
-        return self.name.lower()
-
-    @property
-    def finished(self) -> bool:
-        return self.value in FINISHED_CODES
-
-    @property
-    def ok(self) -> bool:
-        return self is JobState.COMPLETED
-
-
-_BY_CODE: dict[int, JobState] = {s.value: s for s in JobState if s.value >= 0}
-_LABELS = {
-    JobState.WAITING: "waiting",
-    JobState.CALLING: "calling",
-    JobState.COMPLETED: "completed",
-    JobState.SUBMISSION_FAILED: "submit failed",
-    JobState.CANCELLED: "cancelled",
-    JobState.SUSPENDED: "suspended",
-    JobState.SUBMITTING: "submitting",
-    JobState.UNKNOWN: "unknown",
-}
-
-FINISHED_CODES = frozenset({2, 3, 4})  # completed, submission failed, cancelled
-ACTIVE_STATES = tuple(s for s in JobState if not s.finished and s is not JobState.UNKNOWN)
-FINISHED_STATES = tuple(s for s in JobState if s.finished)
 
 
 def _api(name: str, kind: str = "int") -> Any:

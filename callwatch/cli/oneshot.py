@@ -94,6 +94,10 @@ def parse_when(value: str, *, end_of_day: bool = False,
     return when
 
 
+# The words the tables show ("submit failed"), typed as one word; --state takes these.
+STATE_NAMES = ", ".join(s.label.replace(" ", "_") for s in JobState if s is not JobState.UNKNOWN)
+
+
 def parse_states(value: str) -> list[JobState] | None:
     """``active``, ``finished``, ``all`` or one state (slug, label or code)."""
     key = value.strip().lower().replace("-", "_").replace(" ", "_")
@@ -108,10 +112,9 @@ def parse_states(value: str) -> list[JobState] | None:
             continue
         if key in (state.slug, state.label.replace(" ", "_"), str(state.value)):
             return [state]
-    # The words the tables show ("submit failed"); the API's slugs are accepted too.
-    names = ", ".join(s.label.replace(" ", "_") for s in JobState if s is not JobState.UNKNOWN)
+    # The API's slugs are accepted too.
     raise argparse.ArgumentTypeError(
-        f"unknown state {value!r}: use active, finished, all or one of {names}")
+        f"unknown state {value!r}: use active, finished, all or one of {STATE_NAMES}")
 
 
 # --- parsers --------------------------------------------------------------------------
@@ -139,8 +142,7 @@ def build_parser(name: str) -> argparse.ArgumentParser:
                        help="created after: 1d, 7d, 12h, YYYY-MM-DD (default 7d)")
         p.add_argument("--until", metavar="WHEN", help="created before (default: now)")
         p.add_argument("--state", dest="states", nargs="+", action="extend", metavar="STATE",
-                       help="active | finished | all | waiting, calling, completed, "
-                            "submit_failed, cancelled, suspended, submitting (default: all)")
+                       help=f"active | finished | all | {STATE_NAMES} (default: all)")
         p.add_argument("--search", metavar="TEXT",
                        help="match task name, file or TTS text (default: no search)")
         p.add_argument("--json", action="store_true", help="a JSON array of tasks")

@@ -13,17 +13,6 @@ from callwatch.errors import ApiError, CallwatchError
 
 NAME_WIDTH = 28
 
-_STATE_SGR: dict[JobState, str] = {
-    JobState.WAITING: "34",
-    JobState.CALLING: "36",
-    JobState.COMPLETED: "32",
-    JobState.SUBMISSION_FAILED: "1;31",
-    JobState.CANCELLED: "31",
-    JobState.SUSPENDED: "33",
-    JobState.SUBMITTING: "34",
-    JobState.UNKNOWN: "35",
-}
-
 # The keys every entry carries, in this order, before the other detail fields.
 CORE_KEYS = ("jobId", "taskName", "status", "state", "progress", "numCnt", "callNum",
              "success", "fail", "successRate", "error")
@@ -73,8 +62,8 @@ def _num(value: int | None) -> str:
 
 
 def state_word(state: JobState, colour: bool) -> str:
-    label = state.label
-    return paint(f"{label:<13}", _STATE_SGR[state], colour)
+    look = state.look
+    return paint(f"{look.word:<13}", look.sgr, colour)
 
 
 def header() -> str:

@@ -14,12 +14,13 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from callwatch.api.models import JobState
+from callwatch.api.states import NOT_FOUND as NOT_FOUND_LOOK
+from callwatch.api.states import JobState
 from callwatch.monitor import Monitor
 from callwatch.textsafe import sanitize
 
 NAME_LIMIT = 64  # characters of a task name in a label: names are free text, often long
-NOT_FOUND = "not_found"
+NOT_FOUND = NOT_FOUND_LOOK.slug
 # One series per state in the state set: the API's states and "the API says no such task".
 STATES = (*(s.slug for s in JobState), NOT_FOUND)
 # Problem kinds always exported (0 when absent), so that an alert can compare with 0.

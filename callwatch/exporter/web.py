@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from callwatch.api.states import LOADING, NOT_FOUND
 from callwatch.exporter.metrics import render_tasks
 from callwatch.monitor import Monitor, TaskView
 from callwatch.textsafe import sanitize
@@ -64,12 +65,7 @@ _CLASSES = {1: "name", 2: "state"}  # left-aligned text columns
 
 def task_row(view: TaskView) -> str:
     job = view.job
-    if view.missing:
-        state = "not found"
-    elif job is None:
-        state = "loading"
-    else:
-        state = job.state.label
+    state = (NOT_FOUND if view.missing else LOADING if job is None else job.state.look).word
     if view.issue is not None:
         state += f" ({view.issue.word})"
     cells = [

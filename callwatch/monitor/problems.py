@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from callwatch.errors import (
+    ERRORS,
     AuthError,
     CallwatchError,
     IpDeniedError,
@@ -29,38 +30,30 @@ class Problem:
         return f"{self.message} — {self.fix}" if self.fix else self.message
 
 
+# The banner's kinds: its words and fix come from the one table (callwatch.errors.ERRORS).
+_LEVELS = {"auth": "error", "ip_denied": "error", "timestamp": "error", "network": "error",
+           "rate_limited": "warning", "server": "warning", "timeout": "warning",
+           "bad_response": "warning", "api": "warning"}
+_SAME_AS = {"http_status": "server"}  # an HTTP 5xx reads as the API's internal error
+# Kinds whose banner quotes the error's own message (the host, the status, the wait).
+_DETAILED = frozenset({"server", "network", "timeout", "bad_response", "api"})
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def problem_for(error: CallwatchError, auth_advice: str | None = None) -> Problem:
     """``auth_advice``: where the rejected key and secret came from (env or a profile)."""
-    kind = error.kind
-    if kind == "auth":
-        fix = (f"{auth_advice}, then press r" if auth_advice else
-               "run `callwatch login` (or fix CALLWATCH_API_KEY/SECRET), then press r")
-        return Problem("auth", "error", "Bad credentials (-1): the API rejected the key or secret",
-                       fix)
-    if kind == "ip_denied":
-        return Problem("ip_denied", "error",
-                       "IP not allowed (-2): this machine is not on the key's allow-list",
-                       "add its public IP in the vendor console, then press r")
-    if kind == "timestamp":
-        return Problem("timestamp", "error",
-                       "Timestamp expired (-16): the clock could not be corrected",
-                       "sync this machine's clock (NTP: timedatectl / chrony)")
-    if kind == "rate_limited":
-        return Problem("rate_limited", "warning", "Rate limited (-15)",
-                       "backing off; raise the interval with +")
-    if kind in ("server", "http_status"):
-        return Problem("server", "warning", f"Server error: {error.message}",
-                       "the API is failing; retrying each cycle")
-    if kind == "network":
-        return Problem("network", "error", f"Network unreachable: {error.message}",
-                       "check the connection, VPN or --base-url; retrying")
-    if kind == "timeout":
-        return Problem("timeout", "warning", f"Timeout: {error.message}",
-                       "the API or the network is slow; retrying")
-    if kind == "bad_response":
-        return Problem("bad_response", "warning", f"Malformed response: {error.message}",
-                       "retrying; if it persists the API or a proxy is broken")
-    return Problem("api", "warning", f"API rejected a request: {error.message}", "")
+    kind = _SAME_AS.get(error.kind, error.kind)
+    if kind not in _LEVELS:
+        kind = "api"  # any other rejection: the table's generic words, and the message
+    entry = ERRORS[kind]
+    message = _sentence(entry.message)
+    if kind in _DETAILED:
+        message += f": {error.message}"
+    return Problem(kind, _LEVELS[kind], message,
+                   entry.live_fix(auth_advice if kind == "auth" else None))
 
 
 def skew_problem(offset: float) -> Problem:
@@ -135,8 +128,9 @@ class AccountProblems:
         self.backoff = min(max(stretch), self.backoff * 2) if stretch else 1.0
         if "rate_limited" in self.kinds:
             p = self.kinds["rate_limited"]
+            words = _sentence(ERRORS["rate_limited"].message)
             self.kinds["rate_limited"] = Problem(
-                p.kind, p.level, f"Rate limited (-15): next refresh in "
+                p.kind, p.level, f"{words}: next refresh in "
                 f"{interval * self.backoff:.0f} s (backoff x{self.backoff:.0f})", p.fix)
 
     def reset(self) -> None:

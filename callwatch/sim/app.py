@@ -145,16 +145,24 @@ class _Reject(Exception):
         self.code = code
 
 
-def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    """The ASGI app: fault layer around the Starlette routes."""
-    cfg = state.config
-    prefix = cfg.brand.voice_prefix
-    id_key = cfg.brand.id_key
+Handler = Callable[[Request], Awaitable[object]]
 
-    def json_response(body: dict[str, Any]) -> Response:
-        return JSONResponse(body, headers={"Date": formatdate(state.server_time(), usegmt=True)})
 
-    def check_auth(request: Request) -> None:
+class _Routes:
+    """The vendor's endpoints over one :class:`SimState`: each handler returns ``data``
+    or raises :class:`_Reject`; :meth:`endpoint` wraps it in the envelope."""
+
+    def __init__(self, state: SimState) -> None:
+        self.state = state
+        self.cfg = state.config
+        self.id_key = state.config.brand.id_key
+
+    def json_response(self, body: dict[str, Any]) -> Response:
+        return JSONResponse(body, headers={"Date": formatdate(self.state.server_time(),
+                                                              usegmt=True)})
+
+    def check_auth(self, request: Request) -> None:
+        state, cfg = self.state, self.cfg
         h = request.headers
         key, ts, sig = h.get("api-key"), h.get("timestamp"), h.get("sign")
         if not key or not ts or not sig:
@@ -184,27 +192,26 @@ def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[Non
                 raise _Reject(-15)
             state._buckets[key] = (tokens - 1.0, now)
 
-    def api(style: str = "code", as_string: bool = False
-            ) -> Callable[[Callable[[Request], Awaitable[object]]],
-                          Callable[[Request], Awaitable[Response]]]:
-        def deco(handler: Callable[[Request], Awaitable[object]]
+    def endpoint(self, handler: Handler, style: str = "code", as_string: bool = False
                  ) -> Callable[[Request], Awaitable[Response]]:
-            async def endpoint(request: Request) -> Response:
-                state.stats["requests"] += 1
-                try:
-                    check_auth(request)
-                    state.settle()
-                    data = await handler(request)
-                except _Reject as r:
-                    state.stats[f"code{r.code}"] += 1
-                    return json_response(envelope(r.code, MESSAGES.get(r.code, "error"),
-                                                   as_string=as_string, style=style))
-                state.stats["code0"] += 1
-                return json_response(envelope(0, "success", data, as_string=as_string,
-                                               style=style))
-            return endpoint
-        return deco
+        state = self.state
 
+        async def endpoint(request: Request) -> Response:
+            state.stats["requests"] += 1
+            try:
+                self.check_auth(request)
+                state.settle()
+                data = await handler(request)
+            except _Reject as r:
+                state.stats[f"code{r.code}"] += 1
+                return self.json_response(envelope(r.code, MESSAGES.get(r.code, "error"),
+                                                   as_string=as_string, style=style))
+            state.stats["code0"] += 1
+            return self.json_response(envelope(0, "success", data, as_string=as_string,
+                                               style=style))
+        return endpoint
+
+    @staticmethod
     async def body_of(request: Request) -> dict[str, Any]:
         try:
             body = json.loads(await request.body())
@@ -214,10 +221,10 @@ def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[Non
             raise _Reject(-22)
         return body
 
-    @api()
-    async def query(request: Request) -> object:
+    async def query(self, request: Request) -> object:
+        state = self.state
         state.stats["query"] += 1
-        body = await body_of(request)
+        body = await self.body_of(request)
         current, size, params = body.get("current"), body.get("size"), body.get("params")
         if type(current) is not int or current < 1 or type(size) is not int \
                 or not 1 <= size <= 100 or not isinstance(params, dict):
@@ -241,13 +248,13 @@ def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[Non
             per = lie.records_per_page
             page = jobs[:per] if lie.fill == "repeat" else jobs[(current - 1) * per:current * per]
             total, pages = lie.pages * per, lie.pages
-        return {"records": [j.list_record(now, id_key) for j in page], "total": total,
+        return {"records": [j.list_record(now, self.id_key) for j in page], "total": total,
                 "size": size, "current": current, "pages": pages,
                 "orders": [], "optimizeCountSql": True, "searchCount": True,
                 "countId": None, "maxLimit": None}
 
-    @api()
-    async def detail(request: Request) -> object:
+    async def detail(self, request: Request) -> object:
+        state = self.state
         state.stats["detail"] += 1
         try:
             job_id = int(request.path_params["job_id"])
@@ -256,12 +263,13 @@ def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[Non
         job = state.jobs.get(job_id)
         if job is None or state.task_faults.get(job_id) is TaskFault.NOT_FOUND:
             raise _Reject(-24)
-        return job.detail_record(state.clock.now(), id_key)
+        return job.detail_record(state.clock.now(), self.id_key)
 
-    def stop_jobs(ids: object, new_status: int) -> None:
+    def stop_jobs(self, ids: object, new_status: int) -> None:
         """Cancel/suspend: all or nothing, one code for the list (the API answers one).
         Unknown id -24; any task not waiting, submitting or calling -54 (finished, or
         already suspended: no transition out of 5 is documented)."""
+        state = self.state
         if not isinstance(ids, list) or not ids or any(type(i) is not int for i in ids):
             raise _Reject(-22)
         now = state.clock.now()
@@ -278,21 +286,19 @@ def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[Non
         state.stats[f"stopped{new_status}"] += len(jobs)
         state.invalidate()
 
-    @api(as_string=True)
-    async def cancel(request: Request) -> object:
-        state.stats["cancel"] += 1
-        stop_jobs((await body_of(request)).get("taskIdList"), CANCELLED)
+    async def cancel(self, request: Request) -> object:
+        self.state.stats["cancel"] += 1
+        self.stop_jobs((await self.body_of(request)).get("taskIdList"), CANCELLED)
         return None
 
-    @api(as_string=True)
-    async def provisional(request: Request) -> object:
-        state.stats["provisional"] += 1
-        stop_jobs((await body_of(request)).get("jobIdList"), SUSPENDED)
+    async def provisional(self, request: Request) -> object:
+        self.state.stats["provisional"] += 1
+        self.stop_jobs((await self.body_of(request)).get("jobIdList"), SUSPENDED)
         return None
 
-    @api(style="status")
-    async def send(request: Request) -> object:
-        body = await body_of(request)
+    async def send(self, request: Request) -> object:
+        state = self.state
+        body = await self.body_of(request)
         name, numbers, source = body.get("taskName"), body.get("numberList"), body.get("source")
         if not isinstance(body.get("appId"), str) or not isinstance(name, str) \
                 or not 2 <= len(name) <= 64 or not isinstance(numbers, list) or not numbers \
@@ -321,8 +327,8 @@ def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[Non
                                lan=body.get("lan") if source == 3 else None))
         return job.job_id
 
-    @api(style="flat")
-    async def balance(request: Request) -> object:
+    async def balance(self, request: Request) -> object:
+        state = self.state
         state.stats["balance"] += 1
         wallet = state.wallet
         if wallet.code:
@@ -332,13 +338,24 @@ def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[Non
         return {"balance": f"{amount:.6f}", "gift": f"{wallet.gift:.5f}",
                 "credit": f"{wallet.credit:g}"}
 
+
+def build_app(state: SimState) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """The ASGI app: fault layer around the Starlette routes."""
+    cfg = state.config
+    prefix = cfg.brand.voice_prefix
+    api = _Routes(state)
     routes = [
-        Route(cfg.brand.balance_path, balance, methods=["GET"]),
-        Route(f"{prefix}/group/call/query", query, methods=["POST"]),
-        Route(f"{prefix}/group/call/detail/{{job_id}}", detail, methods=["GET"]),
-        Route(f"{prefix}/group/call/cancel", cancel, methods=["POST"]),
-        Route(f"{prefix}/group/call/provisional", provisional, methods=["POST"]),
-        Route(f"{prefix}/group/call/send", send, methods=["POST"]),
+        Route(cfg.brand.balance_path, api.endpoint(api.balance, style="flat"),
+              methods=["GET"]),
+        Route(f"{prefix}/group/call/query", api.endpoint(api.query), methods=["POST"]),
+        Route(f"{prefix}/group/call/detail/{{job_id}}", api.endpoint(api.detail),
+              methods=["GET"]),
+        Route(f"{prefix}/group/call/cancel", api.endpoint(api.cancel, as_string=True),
+              methods=["POST"]),
+        Route(f"{prefix}/group/call/provisional",
+              api.endpoint(api.provisional, as_string=True), methods=["POST"]),
+        Route(f"{prefix}/group/call/send", api.endpoint(api.send, style="status"),
+              methods=["POST"]),
     ]
     if cfg.control:
         routes.append(Route("/_sim/{what}", control_endpoint(state), methods=["GET", "POST"]))

@@ -14,9 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from callwatch.api.convert import API_TZ, LOCAL_DT_FORMAT
+from callwatch.api.states import FINISHED_CODES, JobState
 
-WAITING, CALLING, COMPLETED, SUBMIT_FAILED, CANCELLED, SUSPENDED, SUBMITTING = range(7)
-FINISHED = (COMPLETED, SUBMIT_FAILED, CANCELLED)
+# The wire's status codes, named from the one map of states (callwatch/api/states.py).
+_CODES: list[int] = [s.value for s in JobState if s is not JobState.UNKNOWN]
+WAITING, CALLING, COMPLETED, SUBMIT_FAILED, CANCELLED, SUSPENDED, SUBMITTING = _CODES
+FINISHED = tuple(sorted(FINISHED_CODES))
 
 
 def fmt(ts: float | None) -> str | None:

@@ -130,6 +130,59 @@ def _pick_profile(cfg: Config, requested: str | None, env_complete: bool) -> Pro
     return cfg.profile(cfg.default_profile)
 
 
+def _brand_and_url(cfg: Config, prof: Profile | None, envs: _EnvSettings,
+                   brand: str | None, base_url: str | None, allow_insecure_http: bool,
+                   warnings: list[str]) -> tuple[Brand, str]:
+    """Brand and base URL: flag > env > profile > the brand's default host; the
+    transport is checked here, before any secret is read or any connection made."""
+    brand_value = brand or envs.brand or (prof.brand if prof else None)
+    try:
+        resolved_brand = Brand.parse(brand_value) if brand_value else DEFAULT_BRAND
+    except ConfigError as exc:
+        if prof is not None and not (brand or envs.brand):
+            raise ConfigError(f"profile {prof.name!r} in {cfg.path}: {exc.message}") from None
+        raise
+    url = normalize_base_url(base_url or envs.base_url or (prof.base_url if prof else None)
+                             or resolved_brand.default_base_url)
+    insecure = check_transport(url, allow_insecure_http
+                               or bool(prof and prof.allow_insecure_http))
+    if insecure:
+        warnings.append(insecure)
+    return resolved_brand, url
+
+
+def _key_and_secret(prof: Profile | None, key: str | None, env_secret: Secret | None,
+                    warnings: list[str], keyring_timeout: float | None
+                    ) -> tuple[str, Secret, str]:
+    """(API key, secret, where the secret came from): the environment's secret with the
+    key of the flag, env or profile; else the profile's own key and stored secret."""
+    if env_secret:
+        key = key or (prof.api_key if prof else None)
+        if not key:
+            raise CredentialsError(
+                "CALLWATCH_API_SECRET is set but there is no API key: set CALLWATCH_API_KEY "
+                "(or use a profile that has api_key)"
+            )
+        return key, env_secret, "env"
+    if prof is None:
+        raise CredentialsError(_NO_CREDENTIALS)
+    if key and prof.api_key and key != prof.api_key:
+        raise CredentialsError(
+            f"the API key given by flag or CALLWATCH_API_KEY ({mask_key(key)}) is not "
+            f"profile {prof.name!r}'s ({mask_key(prof.api_key)}), and the profile's "
+            "secret belongs to its own key: set CALLWATCH_API_SECRET as well, or drop "
+            "the key override"
+        )
+    key = key or prof.api_key
+    if not key:
+        raise CredentialsError(
+            f"profile {prof.name!r} has no api_key; run `callwatch login --profile "
+            f"{prof.name}`"
+        )
+    secret, source = _profile_secret(prof, warnings, keyring_timeout)
+    return key, secret, source
+
+
 def resolve_connection(
     profile: str | None = None,
     brand: str | None = None,
@@ -156,46 +209,9 @@ def resolve_connection(
     requested = profile or envs.profile
     prof = _pick_profile(cfg, requested, bool(key and env_secret))
 
-    brand_value = brand or envs.brand or (prof.brand if prof else None)
-    try:
-        resolved_brand = Brand.parse(brand_value) if brand_value else DEFAULT_BRAND
-    except ConfigError as exc:
-        if prof is not None and not (brand or envs.brand):
-            raise ConfigError(f"profile {prof.name!r} in {cfg.path}: {exc.message}") from None
-        raise
-    url = normalize_base_url(base_url or envs.base_url or (prof.base_url if prof else None)
-                             or resolved_brand.default_base_url)
-    # Before any secret is read or any connection made.
-    insecure = check_transport(url, allow_insecure_http
-                               or bool(prof and prof.allow_insecure_http))
-    if insecure:
-        warnings.append(insecure)
-
-    if env_secret:
-        key = key or (prof.api_key if prof else None)
-        if not key:
-            raise CredentialsError(
-                "CALLWATCH_API_SECRET is set but there is no API key: set CALLWATCH_API_KEY "
-                "(or use a profile that has api_key)"
-            )
-        secret, source = env_secret, "env"
-    else:
-        if prof is None:
-            raise CredentialsError(_NO_CREDENTIALS)
-        if key and prof.api_key and key != prof.api_key:
-            raise CredentialsError(
-                f"the API key given by flag or CALLWATCH_API_KEY ({mask_key(key)}) is not "
-                f"profile {prof.name!r}'s ({mask_key(prof.api_key)}), and the profile's "
-                "secret belongs to its own key: set CALLWATCH_API_SECRET as well, or drop "
-                "the key override"
-            )
-        key = key or prof.api_key
-        if not key:
-            raise CredentialsError(
-                f"profile {prof.name!r} has no api_key; run `callwatch login --profile "
-                f"{prof.name}`"
-            )
-        secret, source = _profile_secret(prof, warnings, keyring_timeout)
+    resolved_brand, url = _brand_and_url(cfg, prof, envs, brand, base_url,
+                                         allow_insecure_http, warnings)
+    key, secret, source = _key_and_secret(prof, key, env_secret, warnings, keyring_timeout)
 
     return Connection(
         profile=requested or (prof.name if prof else None),

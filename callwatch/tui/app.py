@@ -69,7 +69,9 @@ class CallwatchApp(App[int]):
     TITLE = "callwatch"
     COMMANDS = App.COMMANDS | {_monitor_commands}
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [Binding("ctrl+q", "quit_app", "Quit", show=False, id="app.quit")]
+    BINDINGS = [Binding("ctrl+q", "quit_app", "Quit", show=False, id="app.quit"),
+                Binding("ctrl+p", "command_palette", "palette", show=False, priority=True,
+                        tooltip="Open the command palette", id="palette")]  # [keys] remaps it
 
     def __init__(self, monitor: Monitor, *, account: str, profile: str | None = None,
                  settings: Config | None = None, initial: Iterable[int] = (),

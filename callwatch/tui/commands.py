@@ -1,4 +1,8 @@
-"""Command palette (ctrl+p): the monitor's actions, only where they make sense."""
+"""Command palette (ctrl+p): the monitor's actions, only where they make sense.
+
+Each command is a main-screen binding (callwatch/tui/keys.py): its action, and its
+key after the user's keymap.
+"""
 
 from __future__ import annotations
 
@@ -6,32 +10,19 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-ACTIONS: list[tuple[str, str, str]] = [
-    ("Pause / resume refreshing", "app.pause", "p"),
-    ("Refresh now", "app.refresh_now", "r"),
-    ("Refresh less often (+ interval)", "app.interval(1)", "+"),
-    ("Refresh more often (- interval)", "app.interval(-1)", "-"),
-    ("Add job ids to watch", "app.add_jobs", "a"),
-    ("Remove the selected task from the watch list", "app.remove_selected", "d"),
-    ("Browse the account's tasks", "app.browse", "b"),
-    ("Copy the selected job id", "app.copy_id", "c"),
-    ("Export visible rows (CSV + JSON)", "app.export", "e"),
-    ("Filter rows", "screen.filter", "/"),
-    ("Cycle the sort column", "screen.sort", "s"),
-    ("Reverse the sort", "screen.reverse_sort", "S"),
-    ("Open the selected task's detail", "screen.open_detail", "enter"),
-    ("Switch profile", "app.switch_profile", "P"),
-    ("Show all keys", "app.help", "?"),
-    ("Quit", "app.quit_app", "q"),
-]
+from callwatch.tui.keys import palette_commands
 
 
 class MonitorCommands(Provider):
     def _available(self) -> list[tuple[str, str, str]]:
+        from callwatch.tui.app import CallwatchApp
         from callwatch.tui.main import MainScreen
 
+        keymap = self.app.settings.keys if isinstance(self.app, CallwatchApp) else {}
         on_main = isinstance(self.screen, MainScreen)
-        return [a for a in ACTIONS if on_main or a[1].startswith("app.")]
+        # Elsewhere only the app's actions: a main-screen action has no screen to act on.
+        return [c for c in palette_commands(self.app, keymap)
+                if on_main or c[1].startswith("app.")]
 
     async def _run(self, action: str) -> None:
         await self.screen.run_action(action)

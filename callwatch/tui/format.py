@@ -1,7 +1,7 @@
 """Cell and value formatting for the monitor: plain Rich Text, never markup.
 
 Every state has a glyph and a word as well as a colour (NO_COLOR, 16 colours,
-colour-blind operators).
+colour-blind operators): callwatch/api/states.py holds them, re-exported here.
 """
 
 from __future__ import annotations
@@ -14,29 +14,13 @@ from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 
 from callwatch.api.models import Balance, Job, JobState
+from callwatch.api.states import LOADING as LOADING
+from callwatch.api.states import NOT_FOUND as NOT_FOUND
+from callwatch.api.states import STATE_LOOKS as STATE_LOOKS
+from callwatch.api.states import StateLook as StateLook
 from callwatch.monitor import TaskView
 from callwatch.textsafe import sanitize
 
-
-@dataclass(frozen=True, slots=True)
-class StateLook:
-    glyph: str
-    word: str
-    style: str
-
-
-STATE_LOOKS: dict[JobState, StateLook] = {
-    JobState.WAITING: StateLook("◷", "waiting", "yellow"),
-    JobState.CALLING: StateLook("▶", "calling", "bold green"),
-    JobState.COMPLETED: StateLook("✓", "completed", "blue"),
-    JobState.SUBMISSION_FAILED: StateLook("✗", "submit failed", "bold red"),
-    JobState.CANCELLED: StateLook("⊘", "cancelled", "magenta"),
-    JobState.SUSPENDED: StateLook("‖", "suspended", "yellow"),
-    JobState.SUBMITTING: StateLook("↑", "submitting", "cyan"),
-    JobState.UNKNOWN: StateLook("?", "unknown", "dim"),
-}
-NOT_FOUND = StateLook("✗", "not found", "bold red")
-LOADING = StateLook("·", "loading", "dim")
 STALE_MARK = "⌛"  # values older than they should be: survives NO_COLOR
 
 BAR_WIDTH = 9
@@ -338,9 +322,6 @@ def cell(view: TaskView, key: str, name_width: int = 16, stale: str | None = Non
 # --- sorting -------------------------------------------------------------------------
 
 SORT_KEYS: tuple[str, ...] = ("id", "name", "state", "progress", "eta")
-_STATE_ORDER = {JobState.CALLING: 0, JobState.SUBMITTING: 1, JobState.WAITING: 2,
-                JobState.SUSPENDED: 3, JobState.UNKNOWN: 4, JobState.SUBMISSION_FAILED: 5,
-                JobState.CANCELLED: 6, JobState.COMPLETED: 7}
 
 
 def sort_value(view: TaskView | None, key: str) -> tuple[int, float | str]:
@@ -352,8 +333,8 @@ def sort_value(view: TaskView | None, key: str) -> tuple[int, float | str]:
         return (0, (job.task_name or "").lower()) if job and job.task_name else (1, "")
     if key == "state":
         if view.missing:
-            return (8, 0.0)
-        return (_STATE_ORDER[job.state], 0.0) if job else (9, 0.0)
+            return (NOT_FOUND.rank, 0.0)
+        return ((job.state.look if job else LOADING).rank, 0.0)
     if key == "progress":
         p = job.progress if job else None
         return (0, p) if p is not None else (1, 0.0)

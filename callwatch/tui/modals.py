@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from rich.table import Table
 from rich.text import Text
 from textual import on
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 
 from callwatch.api.types import parse_job_ids
+from callwatch.tui.keys import help_rows as help_rows  # the help screen's rows
 
 MAX_IDS = 500  # at once, in the add dialog
 
@@ -139,22 +140,3 @@ class ProfileScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def help_rows(app: App[int], keymap: Mapping[str, str]) -> list[tuple[str, str, str]]:
-    """(keys as shown, what they do, binding id) for every key, after the user's keymap."""
-    from callwatch.tui.main import MAIN_BINDINGS
-    from callwatch.tui.table import JobTable
-
-    rows = []
-    extra = [b for b in JobTable.BINDINGS if isinstance(b, Binding)]
-    for b in [*extra, *MAIN_BINDINGS, Binding("ctrl+p", "", "Command palette", id="palette")]:
-        keys = keymap.get(b.id or "", b.key)
-        shown = ", ".join(app.get_key_display(Binding(k.strip(), "")) for k in keys.split(","))
-        desc = b.description
-        if b.id == "interval_up":
-            desc = "Refresh less often (+ interval)"
-        elif b.id == "interval_down":
-            desc = "Refresh more often (- interval, min 1 s)"
-        rows.append((shown, desc, b.id or ""))
-    return rows
