@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from callwatch.api.states import NOT_FOUND as NOT_FOUND_LOOK
@@ -51,6 +51,10 @@ ACCOUNT_GAUGES = {
     "callwatch_watched_tasks": "Tasks the exporter watches",
     "callwatch_refresh_interval_seconds": "Seconds between refresh cycles (backoff included)",
 }
+# A counter: its rate is the poller's pulse (0: stalled), and requests per cycle can be
+# read against the API counter (the exporter benchmark does).
+CYCLES = "callwatch_refresh_cycles"
+CYCLES_HELP = "Refresh cycles whose requests have all ended"
 
 
 class ApiMetrics:
@@ -110,6 +114,9 @@ class MonitorCollector(Collector):
             if value is not None:
                 family.add_metric([self.profile], value)
             yield family
+        cycles = CounterMetricFamily(CYCLES, CYCLES_HELP, labels=("profile",))
+        cycles.add_metric([self.profile], float(mon.cycles))
+        yield cycles
 
 
 def to_wall(monitor: Monitor, monotonic: float | None, wall_now: float) -> float | None:
@@ -173,6 +180,6 @@ def exposed_names() -> set[str]:
     """Every metric name a scrape can show (Prometheus' names: counters end ``_total``,
     histograms have ``_bucket``/``_sum``/``_count``)."""
     histogram = "callwatch_api_request_duration_seconds"
-    return {*TASK_GAUGES, *ACCOUNT_GAUGES, "callwatch_task_state",
+    return {*TASK_GAUGES, *ACCOUNT_GAUGES, "callwatch_task_state", f"{CYCLES}_total",
             "callwatch_api_requests_total", f"{histogram}_bucket", f"{histogram}_sum",
             f"{histogram}_count"}
