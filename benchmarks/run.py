@@ -41,7 +41,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from benchmarks import pty_bench, startup
+from benchmarks import exporter, pty_bench, startup
 from benchmarks.bench_sim import KEY, SECRET
 from benchmarks.livesim import FIRST_ID, FROZEN, callwatch_sim
 from benchmarks.report import report
@@ -72,6 +72,8 @@ class Settings:
     idle_seconds: float = 30.0
     status_runs: int = 11
     frame_runs: int = 7
+    exporter_sizes: tuple[int, ...] = (1000,)
+    exporter_cycles: int = 10
 
 
 def quick() -> Settings:
@@ -79,7 +81,8 @@ def quick() -> Settings:
                     "product)", request_sizes=(10, 100), sizes=(100,), interval=1.0,
                     cpu_seconds=2.0, probe_seconds=2.0, moves=1, profile_cycles=1,
                     rss_cycles_upto=0, floor_cycles=2, physical_cycles=1, idle_size=100,
-                    idle_settle=0.5, idle_seconds=3.0, status_runs=1, frame_runs=1)
+                    idle_settle=0.5, idle_seconds=3.0, status_runs=1, frame_runs=1,
+                    exporter_sizes=(30,), exporter_cycles=2)
 
 
 def long() -> Settings:
@@ -94,7 +97,9 @@ class Results:
     machine: dict[str, str]
     requests: list[Row] = field(default_factory=list)
     live: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
-    bare: dict[int, dict[str, Any]] = field(default_factory=dict)
+    bare: dict[int, dict[str, Any]] = field(default_factory=dict)  # the same data changes
+    bare_shown: dict[int, dict[str, Any]] = field(default_factory=dict)  # callwatch's redraws
+    exporter: list[dict[str, Any]] = field(default_factory=list)
     physical: dict[int, dict[str, Any]] = field(default_factory=dict)
     idle: dict[str, float] = field(default_factory=dict)
     frames: dict[str, list[float]] = field(default_factory=dict)
@@ -153,9 +158,23 @@ def measure_live(s: Settings, tmp: str, size: int, mode: str) -> dict[str, Any]:
         return run_child([*args, "--base-url", sim.base_url], child_env(tmp, sim.base_url))
 
 
+def data_changes(physical: dict[str, Any]) -> tuple[int, int]:
+    """Rows and cells the bare table changes a cycle: those whose data changed between
+    two of the simulator's cycles (what a table fed the same data must redraw)."""
+    rows = physical["changed_rows"]
+    return round(rows), round(rows * physical["cells_per_changed_row"])
+
+
+def bare_table(s: Settings, tmp: str, size: int, rows: int, cells: int) -> dict[str, Any]:
+    return run_child(["benchmarks.bare_table", "cpu", "--tasks", str(size), "--rows",
+                      str(rows), "--cells", str(cells), "--cycles", str(s.floor_cycles),
+                      "--interval", str(s.interval)], child_env(tmp))
+
+
 def floor_changes(cpu: dict[str, Any]) -> tuple[int, int]:
-    """Rows and cells the bare table changes a cycle: what the app's run saw. A figure
-    the app no longer exposes is estimated (5 cells a changed row; 5 rows in 6)."""
+    """Rows and cells callwatch's own run redrew a cycle (for the second bare table, the
+    one changing only those). A figure the app does not expose is estimated (5 cells a
+    changed row; 5 rows in 6)."""
     rows, cells = cpu["rows_per_cycle"], cpu["cells_per_cycle"]
     if rows is None:
         rows = cells / 5 if cells is not None else cpu["rows"] * 5 / 6
@@ -178,17 +197,17 @@ def measure(s: Settings, log: Any = sys.stderr) -> Results:
             for mode in MODES:
                 step(f"the app, {size:,} tasks, {mode} …")
                 res.live[(size, mode)] = measure_live(s, tmp, size, mode)
-            rows, cells = floor_changes(res.live[(size, "all-active")]["cpu"])
-            step(f"floors, {size:,} tasks ({rows:,} rows, {cells:,} cells a cycle) …")
-            res.bare[size] = run_child(
-                ["benchmarks.bare_table", "cpu", "--tasks", str(size), "--rows", str(rows),
-                 "--cells", str(cells), "--cycles", str(s.floor_cycles),
-                 "--interval", str(s.interval)], child_env(tmp))
             with callwatch_sim(size) as sim:
                 res.physical[size] = run_child(
                     ["benchmarks.physical_floor", "--base-url", sim.base_url,
                      "--cycles", str(s.physical_cycles), "--interval", str(s.interval)],
                     child_env(tmp, sim.base_url))
+            rows, cells = data_changes(res.physical[size])
+            step(f"bare tables, {size:,} tasks ({rows:,} rows, {cells:,} cells a cycle; "
+                 "and only the cells callwatch redraws) …")
+            res.bare[size] = bare_table(s, tmp, size, rows, cells)
+            shown_rows, shown = floor_changes(res.live[(size, "all-active")]["cpu"])
+            res.bare_shown[size] = bare_table(s, tmp, size, shown_rows, shown)
         step(f"idle at the default interval, {s.idle_size:,} tasks; status ID …")
         with callwatch_sim(s.idle_size, speed=FROZEN) as sim:
             res.idle = pty_bench.idle_figures(
@@ -199,6 +218,10 @@ def measure(s: Settings, log: Any = sys.stderr) -> Results:
                                                 s.status_runs)
         step("time to first frame …")
         res.frames = startup.measure_frames(child_env(tmp), tmp, s.frame_runs)
+        for size in s.exporter_sizes:
+            step(f"the exporter against the TUI, {size:,} tasks …")
+            res.exporter.append(exporter.measure(size, s.exporter_cycles,
+                                                 interval=s.interval))
     step("done")
     return res
 

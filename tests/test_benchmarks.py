@@ -23,14 +23,16 @@ def test_quick_benchmark_prints_the_table(tmp_path: Path) -> None:
     text = out.read_text()
     assert text.strip() == proc.stdout.strip()
     for heading in ("Targets", "Requests", "Keys and the first load", "CPU per refresh cycle",
-                    "Memory", "Idle", "Start-up", "Profile: 10 tasks, all-active"):
+                    "Memory", "Idle", "Start-up", "Profile: 10 tasks, all-active", "Exporter",
+                    "The bare tables' changes a cycle"):
         assert heading in text
     assert "Mode: quick" in text
     assert "| 10 | 2 | 10 |" in text  # 10 tasks: one list page + the selected task's detail
     assert "Textual | " in text and "cores | " in text
-    # One target row per figure of the issue's table, each answered.
+    # One target row per figure of the issues' tables (the exporter's two too), each answered.
     targets = text.split("## Targets", 1)[1].split("\n## ", 1)[0]
-    assert len(re.findall(r"\| (yes|\*\*no\*\*|not measured) \|$", targets, re.M)) == 10
+    assert len(re.findall(r"\| (yes|\*\*no\*\*|not measured) \|$", targets, re.M)) == 12
+    assert "exporter requests/cycle vs the TUI's, 30 tasks" in targets
     # Both starts of the app ran, with keys timed and requests counted at the simulator.
     for mode in ("all-active", "ids"):
         row = re.search(rf"^\| 10 \| {mode} \| (\d+\.\d) \| ([\d, ]+) \|$", text, re.M)

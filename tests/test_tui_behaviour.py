@@ -3,15 +3,20 @@ worker errors, layouts, and crash output without secrets."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
+from typing import cast
 
 import pytest
+from rich.console import Console, RenderableType
+from textual.widgets import Static
 
 from callwatch.tui.detail import DetailPane
 from callwatch.tui.format import bar, duration, sparkline
-from tests.helpers.tui import BANNERS, frozen_state, make_app, settle
+from tests.helpers.tui import BANNERS, frozen_state, make_app, settle, settle_detail
 
 pytestmark = pytest.mark.usefixtures("utc")
 
@@ -124,6 +129,41 @@ async def test_detail_pane_inline_only_on_big_terminals() -> None:
         await pilot.pause()
         assert app.main.query_one("#detail", DetailPane).display
         assert "called" in app.main.table.column_keys
+
+
+def shown(static: Static) -> str:
+    """The text a Static holds, rendered as a terminal would show it."""
+    console = Console(width=140, file=io.StringIO(), record=True)
+    console.print(cast(RenderableType, static.content))
+    return console.export_text()
+
+
+async def test_detail_config_part_is_drawn_again_only_when_it_changes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counters move every cycle; the content/config group (a dear Rich table) does not,
+    and is not drawn again for them. When it does change, it shows the new values."""
+    app = make_app()
+    async with app.run_test(size=(140, 45)) as pilot:
+        await settle(pilot, app)
+        await settle_detail(pilot, app)
+        pane = app.main.query_one("#detail", DetailPane)
+        view = pane.view
+        assert view is not None and view.job is not None
+        config = pane.query_one("#detail-config", Static)
+        updates: list[object] = []
+        original = config.update
+        monkeypatch.setattr(config, "update",
+                            lambda *a, **k: (updates.append(a), original(*a, **k)))
+        moved = replace(view.job, success=(view.job.success or 0) + 7)
+        pane.show(replace(view, job=moved), pane.fresh)
+        await pilot.pause()
+        assert updates == []
+        assert f"{moved.success:,}" in shown(pane.query_one("#detail-body", Static))
+        renamed = replace(moved, text="a brand new TTS text")
+        pane.show(replace(view, job=renamed), pane.fresh)
+        await pilot.pause()
+        assert len(updates) == 1
+        assert "a brand new TTS text" in shown(config)
 
 
 def test_formatting_helpers() -> None:

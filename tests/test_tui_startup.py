@@ -57,9 +57,8 @@ async def test_silent_api_does_not_hold_the_first_frame(
 
 
 def test_startup_gc_pauses_collections_and_always_restores_them() -> None:
-    from callwatch.cli.monitor_cmd import _startup_gc
-
     from callwatch.cli.common import YOUNG_GC_THRESHOLD
+    from callwatch.cli.monitor_cmd import _startup_gc
 
     assert gc.isenabled()
     threshold = gc.get_threshold()

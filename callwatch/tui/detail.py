@@ -185,11 +185,13 @@ def _issue_line(view: TaskView, fresh: Freshness) -> Text | None:
     return line
 
 
-def detail_renderable(view: TaskView | None, width: int = 120,
-                      fresh: Freshness | None = None) -> RenderableType:
+def detail_parts(view: TaskView | None, width: int = 120, fresh: Freshness | None = None
+                 ) -> tuple[RenderableType, Table | None]:
+    """The pane's two parts: what moves (title, problem, the numbers) and the content /
+    config group, which rarely changes and is the dear one to render (a Rich table)."""
     if view is None:
         return Text("No task selected. Press a to add job ids, b to browse the account.",
-                    style="dim")
+                    style="dim"), None
     title = Text()
     title.append(f"#{view.job_id} ", style="bold")
     title.append_text(safe(view.job.task_name if view.job else None, 60))
@@ -203,7 +205,22 @@ def detail_renderable(view: TaskView | None, width: int = 120,
     columns, config = _groups(view, fresh)
     issue = _issue_line(view, fresh)
     parts = [title] if issue is None else [title, issue]
-    return Group(*parts, _grid(columns, width), config)
+    return Group(*parts, _grid(columns, width)), config
+
+
+def detail_renderable(view: TaskView | None, width: int = 120,
+                      fresh: Freshness | None = None) -> RenderableType:
+    moving, config = detail_parts(view, width, fresh)
+    return moving if config is None else Group(moving, config)
+
+
+def _config_key(config: Table | None, width: int) -> tuple[object, ...] | None:
+    """What the config part shows: its rows' texts and styles (None: no part)."""
+    if config is None:
+        return None
+    cells = tuple((c.plain, str(c.style), tuple(c.spans)) if isinstance(c, Text) else repr(c)
+                  for col in config.columns for c in col.cells)
+    return (width, cells)
 
 
 def _shape(view: TaskView | None, width: int, fresh: Freshness) -> tuple[object, ...]:
@@ -229,9 +246,15 @@ class DetailPane(VerticalScroll):
         self.view = view
         self.fresh = fresh or Freshness()
         self._shape: tuple[object, ...] | None = None
+        self._config: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(detail_renderable(self.view, fresh=self.fresh), id="detail-body")
+        moving, config = detail_parts(self.view, fresh=self.fresh)
+        yield Static(moving, id="detail-body")
+        config_part = Static(config or "", id="detail-config")
+        config_part.display = config is not None
+        self._config = _config_key(config, 120)
+        yield config_part
 
     def show(self, view: TaskView | None, fresh: Freshness | None = None) -> None:
         self.view = view
@@ -240,9 +263,16 @@ class DetailPane(VerticalScroll):
         # Counters moving do not change the pane's height: repaint it without a layout
         # of the whole screen (which would repaint the table too).
         shape = _shape(view, width, fresh)
-        self.query_one("#detail-body", Static).update(
-            detail_renderable(view, width - 2, fresh), layout=shape != self._shape)
+        moving, config = detail_parts(view, width - 2, fresh)
+        self.query_one("#detail-body", Static).update(moving, layout=shape != self._shape)
         self._shape = shape
+        # The config part is drawn again only when what it shows changed: not each cycle.
+        key = _config_key(config, width)
+        if key != self._config:
+            self._config = key
+            part = self.query_one("#detail-config", Static)
+            part.display = config is not None
+            part.update(config or "")
 
     def on_resize(self) -> None:
         self.show(self.view, self.fresh)
