@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 from dataclasses import replace
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from rich.console import Console, RenderableType
@@ -152,8 +152,12 @@ async def test_detail_config_part_is_drawn_again_only_when_it_changes(
         config = pane.query_one("#detail-config", Static)
         updates: list[object] = []
         original = config.update
-        monkeypatch.setattr(config, "update",
-                            lambda *a, **k: (updates.append(a), original(*a, **k)))
+
+        def counted(*args: Any, **kwargs: Any) -> None:
+            updates.append(args)
+            original(*args, **kwargs)
+
+        monkeypatch.setattr(config, "update", counted)
         moved = replace(view.job, success=(view.job.success or 0) + 7)
         pane.show(replace(view, job=moved), pane.fresh)
         await pilot.pause()
