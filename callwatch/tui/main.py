@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 DETAIL_MIN_WIDTH = 100
 DETAIL_MIN_HEIGHT = 30
-# Answers arrive one by one; the screen takes them at most this often (the first at
-# once), so that 100 list pages cost a few table updates, not 100.
+# Answers arrive one by one; the screen takes them this long after the first of a batch,
+# so that a cycle's burst of pages (and the selected task's detail) costs a frame or two,
+# not one per answer. Short against any refresh interval, and keys never wait on it.
 FLUSH_EVERY = 0.1
 
 MAIN_BINDINGS = [
@@ -144,7 +145,9 @@ class MainScreen(Screen[None]):
                 pending[jid] = added
         if self._flush_timer is not None:
             return
-        wait = self._last_flush + FLUSH_EVERY - time.monotonic()
+        # The first cycle's first answer at once (the first frame shows it, not an empty
+        # table); later batches together, a moment after their first answer.
+        wait = FLUSH_EVERY if mon.cycles else self._last_flush + FLUSH_EVERY - time.monotonic()
         if wait <= 0:
             self.flush()
         else:
