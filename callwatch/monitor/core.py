@@ -303,13 +303,11 @@ class Monitor(WatchList):
         if isinstance(result, CallwatchError):
             self._task_failed(task, result, now)
             return
-        was_finished = task.finished
-        known = task.view.job is not None
+        before = task.view.job
         changed = task.update(result, now)
         self._failing.discard(jid)
         self._good_answer(now)
-        finished = (jid,) if known and task.finished and not was_finished else ()
-        self.publish((task.view,) if changed else (), finished)
+        self.publish((task.view,) if changed else (), (jid,) if task.ended(before) else ())
 
     def _task_failed(self, task: TaskState, error: CallwatchError, now: float) -> None:
         jid = task.view.job_id
@@ -342,17 +340,19 @@ class Monitor(WatchList):
         added = self.watch(discovered)
         changed: list[TaskView] = []
         finished: list[int] = []
-        for job in records:
-            task = self._tasks.get(job.job_id)
+        tasks, failing = self._tasks, self._failing
+        for job in records:  # per record of every page: kept to a few lookups
+            task = tasks.get(job.job_id)
             if task is None:
                 continue
             task.outside_list = False
-            was_finished, known = task.finished, task.view.job is not None
+            before = task.view.job
             if task.update(job, now):
-                if task.view.issue is None:
-                    self._failing.discard(job.job_id)
-                changed.append(task.view)
-                if known and task.finished and not was_finished:
+                view = task.view
+                if view.issue is None:
+                    failing.discard(job.job_id)
+                changed.append(view)
+                if task.ended(before):
                     finished.append(job.job_id)
         self._good_answer(now)
         self.publish(changed, finished, added)

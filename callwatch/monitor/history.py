@@ -34,18 +34,24 @@ class History:
     def add(self, at: float, called: int | None, progress: float | None) -> None:
         if called is None:
             return
-        if self._base is None:
-            self._base = at
-        sample = (at - self._base, max(0, min(_MAX_CALLED, called)),
-                  min(100.0, max(0.0, progress or 0.0)))
-        if self._count < HISTORY_POINTS:
-            self._at.append(sample[0])
-            self._called.append(sample[1])
-            self._progress.append(sample[2])
+        base = self._base
+        if base is None:
+            base = self._base = at
+        if not 0 <= called <= _MAX_CALLED:
+            called = max(0, min(_MAX_CALLED, called))
+        if progress is None or not 0.0 <= progress <= 100.0:  # NaN too
+            progress = min(100.0, max(0.0, progress or 0.0))
+        n = self._count
+        if n < HISTORY_POINTS:
+            self._at.append(at - base)
+            self._called.append(called)
+            self._progress.append(progress)
         else:
-            i = self._count % HISTORY_POINTS
-            self._at[i], self._called[i], self._progress[i] = sample
-        self._count += 1
+            i = n % HISTORY_POINTS
+            self._at[i] = at - base
+            self._called[i] = called
+            self._progress[i] = progress
+        self._count = n + 1
 
     def throughput(self) -> float | None:
         """Calls per minute over the last minute of samples (amortised O(1): the

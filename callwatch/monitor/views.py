@@ -164,6 +164,12 @@ class TaskState:
         """Whether a detail request may be sent now."""
         return not self.in_flight and not self.view.missing and self.retry_at <= now
 
+    def ended(self, before: Job | None) -> bool:
+        """Whether the task turned finished since its values were ``before`` (known
+        then, unfinished then, finished now)."""
+        return (before is not None and before.status_code not in FINISHED_CODES
+                and self.finished)
+
     @property
     def finished(self) -> bool:
         job = self.view.job  # by code, not state: asked for every task every cycle
