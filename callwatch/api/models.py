@@ -146,8 +146,9 @@ _CONVERT = {
     "seconds": to_seconds,
 }
 _NAMES = [f.name for f in fields(Job) if f.name != "has_detail"]
-# API key -> (field name, converter, whether a plain int is taken as it is).
-_BY_API = {f.metadata["api"]: (f.name, _CONVERT[f.metadata["kind"]], f.metadata["kind"] == "int")
+# API key -> (field name, converter, kind: plain ints and plain decimal strings are
+# read inline, the converters' fast cases).
+_BY_API = {f.metadata["api"]: (f.name, _CONVERT[f.metadata["kind"]], f.metadata["kind"])
            for f in fields(Job) if "api" in f.metadata}
 _NOTHING: Mapping[str, Any] = {}
 
@@ -179,10 +180,19 @@ def parse_job(record: object, *, detail: bool = False, memo: RecordMemo | None =
         spec = field_for(api)
         if spec is None or raw is None:
             continue
-        name, convert, plain_int = spec
-        if plain_int and type(raw) is int:
+        name, convert, kind = spec
+        if kind == "int" and type(raw) is int:
             values[name] = raw
             continue
+        if kind == "float" and type(raw) is str and len(raw) <= 40:  # "rate": "37.5"
+            try:
+                number = float(raw)
+            except ValueError:
+                pass  # "37.5%" and the like: the converter's
+            else:
+                if number - number == 0.0:  # finite
+                    values[name] = number
+                    continue
         old = before.get(api)
         if last is not None and old == raw and type(old) is type(raw):
             values[name] = getattr(last, name)
