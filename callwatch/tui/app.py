@@ -24,10 +24,11 @@ from callwatch.monitor import Monitor, Problem, Update
 from callwatch.monitor.events import Event, EventDetector
 from callwatch.store.config import Config
 from callwatch.store.state import SortState, UiState, load_ui_state, save_ui_state
-from callwatch.textsafe import sanitize, sanitize_lines
+from callwatch.textsafe import sanitize_lines
 from callwatch.tui.main import MainScreen
 from callwatch.tui.messages import stop_question, watching_message
 from callwatch.tui.table import JobTable
+from callwatch.tui.toasts import EventToasts
 
 if TYPE_CHECKING:
     from textual.command import Provider
@@ -38,12 +39,6 @@ if TYPE_CHECKING:
 
 SAVE_DELAY = 3.0  # s: discovered tasks are saved this long after the first arrives
 FIRST_FRAME_WAIT = 0.2  # s: how long the first frame may wait for the first refresh
-
-EVENT_TITLES = {"finished": "Task finished", "failed": "Task failed",
-                "stalled": "Task stalled", "resumed": "Task resumed",
-                "fail_rate": "High failure rate", "balance_low": "Balance low",
-                "api_problem": "API problem", "recovered": "Recovered"}
-CALM_EVENTS = frozenset({"finished", "resumed", "recovered"})
 
 INTERVAL_STEPS = (1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 
@@ -95,6 +90,7 @@ class CallwatchApp(App[int]):
         self._save_timer: Timer | None = None
         self._first_cycle = asyncio.Event()
         self.last_export: tuple[Path, Path] | None = None
+        self.toasts = EventToasts(self)  # the monitor's events, a batch at a time
         if self.settings.keys:
             self.set_keymap(dict(self.settings.keys))
         if monitor.events is None:  # the monitor's events are the toasts and the bell
@@ -164,15 +160,10 @@ class CallwatchApp(App[int]):
         self._first_cycle.set()
 
     def _event(self, event: Event) -> None:
-        """Every monitor event is a toast; finished and failed ring the bell too."""
+        """Every monitor event is a toast (in batches); finished and failed ring the bell."""
         if self._quitting:
             return
-        if self.settings.ui.toast:
-            self.notify(sanitize(event.text, 200), title=EVENT_TITLES.get(event.event, "Alert"),
-                        markup=False, timeout=8,
-                        severity="information" if event.event in CALM_EVENTS else "warning")
-        if self.settings.ui.bell and event.event in ("finished", "failed"):
-            self.bell()
+        self.toasts.add(event)
         view = self.monitor.view(event.job_id) if event.job_id is not None else None
         if view is not None and event.event in ("stalled", "resumed", "fail_rate"):
             with suppress(LookupError):
