@@ -128,3 +128,28 @@ async def test_events_toast_without_a_flush() -> None:
             assert time.monotonic() < deadline, "the batch was never shown"
             await pilot.pause(0.05)
         assert app.toasts.pending == []
+
+
+async def test_collections_wait_for_the_first_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    app = make_app(persist=False)
+    at_first_frame: list[bool] = []
+    display = app._display
+
+    def first(screen: object, renderable: object) -> None:
+        if renderable is not None and not at_first_frame:
+            at_first_frame.append(gc.isenabled())
+        display(screen, renderable)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(app, "_display", first)
+    frozen = gc.get_freeze_count()
+    try:
+        async with app.run_test(size=(160, 50)) as pilot:
+            await settle(pilot, app)
+            assert at_first_frame == [False]  # none while the first frame was made
+            assert gc.isenabled()  # and on again once it was painted
+            assert gc.get_freeze_count() > frozen  # what it made is not walked again
+    finally:
+        gc.unfreeze()
+        gc.enable()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import suppress
@@ -106,6 +107,9 @@ class CallwatchApp(App[int]):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick, name="status-clock")
+        if gc.isenabled():  # no collections before the first frame (see _first_frame)
+            gc.disable()
+            self.call_after_refresh(self._first_frame)
         # SIGTERM and SIGHUP quit like q (without this the process died with the terminal
         # still raw), and always quit (callwatch/tui/signals.py).
         from callwatch.tui import signals
@@ -114,6 +118,13 @@ class CallwatchApp(App[int]):
         for warning in (*self.settings.warnings, *self.ui_state.warnings):
             self.notify(sanitize_lines(warning), title="Settings", severity="warning", markup=False,
                         timeout=15)
+
+    def _first_frame(self) -> None:
+        """The first frame is painted: collections resume. The screens, styles and rules
+        made for it live as long as the app: frozen, collections skip them (~5 ms of
+        collections moved after the first frame, and fewer objects walked later)."""
+        gc.freeze()
+        gc.enable()
 
     def start_polling(self) -> None:
         """The one long-lived poll worker (started once the main screen is up)."""
