@@ -90,6 +90,7 @@ class CallwatchApp(App[int]):
         self._quitting = False
         self._save_timer: Timer | None = None
         self._first_cycle = asyncio.Event()
+        self._gc_paused = False  # collections off until the first frame (on_mount)
         self.last_export: tuple[Path, Path] | None = None
         self.toasts = EventToasts(self)  # the monitor's events, a batch at a time
         if self.settings.keys:
@@ -109,6 +110,7 @@ class CallwatchApp(App[int]):
         self.set_interval(1.0, self._tick, name="status-clock")
         if gc.isenabled():  # no collections before the first frame (see _first_frame)
             gc.disable()
+            self._gc_paused = True
             self.call_after_refresh(self._first_frame)
         # SIGTERM and SIGHUP quit like q (without this the process died with the terminal
         # still raw), and always quit (callwatch/tui/signals.py).
@@ -120,11 +122,12 @@ class CallwatchApp(App[int]):
                         timeout=15)
 
     def _first_frame(self) -> None:
-        """The first frame is painted: collections resume. The screens, styles and rules
-        made for it live as long as the app: frozen, collections skip them (~5 ms of
-        collections moved after the first frame, and fewer objects walked later)."""
-        gc.freeze()
-        gc.enable()
+        """The first frame is painted: collections resume (~5 ms of them came before it).
+        Not frozen here, unlike the imports (cli.monitor_cmd): an app that goes away, as
+        in tests, must leave nothing behind."""
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
 
     def start_polling(self) -> None:
         """The one long-lived poll worker (started once the main screen is up)."""
@@ -204,6 +207,7 @@ class CallwatchApp(App[int]):
                 await worker.wait()
 
     async def on_unmount(self) -> None:
+        self._first_frame()  # never painted (an error at start): collections resume anyway
         await self.stop_polling()
         await self.monitor.client.aclose()
 
