@@ -6,6 +6,7 @@ import time
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from callwatch.monitor.events import Event
 from callwatch.tui.app import CallwatchApp
@@ -134,19 +135,40 @@ async def test_collections_wait_for_the_first_frame(monkeypatch: pytest.MonkeyPa
     import gc
 
     app = make_app(persist=False)
-    at_first_frame: list[bool] = []
+    at_first_frame: list[tuple[bool, bool]] = []
     display = app._display
 
     def first(screen: object, renderable: object) -> None:
         if renderable is not None and not at_first_frame:
-            at_first_frame.append(gc.isenabled())
+            filter_made = bool(app.screen.query("#filter"))
+            at_first_frame.append((gc.isenabled(), filter_made))
         display(screen, renderable)  # type: ignore[arg-type]
 
     monkeypatch.setattr(app, "_display", first)
     try:
         async with app.run_test(size=(160, 50)) as pilot:
             await settle(pilot, app)
-            assert at_first_frame == [False]  # none while the first frame was made
-            assert gc.isenabled()  # and on again once it was painted
+            # No collections while the first frame was made, nor the hidden filter input.
+            assert at_first_frame == [(False, False)]
+            assert gc.isenabled()  # both come once it is painted
+            filt = app.main.query_one("#filter", Input)
+            assert not filt.display and filt.parent is app.main
     finally:
         gc.enable()
+
+
+async def test_the_filter_works_when_slash_comes_before_its_input() -> None:
+    app = make_app(persist=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        app.main.query_one("#filter").remove()  # as if "/" came first
+        await pilot.pause()
+        await pilot.press("slash", "p", "r", "o", "m", "o")
+        await pilot.pause()
+        table = app.main.table
+        assert table.filter_text == "promo"
+        names = [app.monitor.view(j).job.task_name for j in table.visible_ids()]  # type: ignore[union-attr]
+        assert names and all("promo" in (n or "") for n in names)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert table.has_focus and not app.main.query_one("#filter").display
