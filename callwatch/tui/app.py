@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import suppress
@@ -24,10 +25,11 @@ from callwatch.monitor import Monitor, Problem, Update
 from callwatch.monitor.events import Event, EventDetector
 from callwatch.store.config import Config
 from callwatch.store.state import SortState, UiState, load_ui_state, save_ui_state
-from callwatch.textsafe import sanitize, sanitize_lines
+from callwatch.textsafe import sanitize_lines
 from callwatch.tui.main import MainScreen
 from callwatch.tui.messages import stop_question, watching_message
 from callwatch.tui.table import JobTable
+from callwatch.tui.toasts import EventToasts
 
 if TYPE_CHECKING:
     from textual.command import Provider
@@ -38,12 +40,6 @@ if TYPE_CHECKING:
 
 SAVE_DELAY = 3.0  # s: discovered tasks are saved this long after the first arrives
 FIRST_FRAME_WAIT = 0.2  # s: how long the first frame may wait for the first refresh
-
-EVENT_TITLES = {"finished": "Task finished", "failed": "Task failed",
-                "stalled": "Task stalled", "resumed": "Task resumed",
-                "fail_rate": "High failure rate", "balance_low": "Balance low",
-                "api_problem": "API problem", "recovered": "Recovered"}
-CALM_EVENTS = frozenset({"finished", "resumed", "recovered"})
 
 INTERVAL_STEPS = (1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 
@@ -96,7 +92,9 @@ class CallwatchApp(App[int]):
         self._quitting = False
         self._save_timer: Timer | None = None
         self._first_cycle = asyncio.Event()
+        self._gc_paused = False  # collections off until the first frame (on_mount)
         self.last_export: tuple[Path, Path] | None = None
+        self.toasts = EventToasts(self)  # the monitor's events, a batch at a time
         if self.settings.keys:
             self.set_keymap(dict(self.settings.keys))
         if monitor.events is None:  # the monitor's events are the toasts and the bell
@@ -112,6 +110,10 @@ class CallwatchApp(App[int]):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick, name="status-clock")
+        if gc.isenabled():  # no collections before the first frame (see _first_frame)
+            gc.disable()
+            self._gc_paused = True
+            self.call_after_refresh(self._first_frame)
         # SIGTERM and SIGHUP quit like q (without this the process died with the terminal
         # still raw), and always quit (callwatch/tui/signals.py).
         from callwatch.tui import signals
@@ -120,6 +122,14 @@ class CallwatchApp(App[int]):
         for warning in (*self.settings.warnings, *self.ui_state.warnings):
             self.notify(sanitize_lines(warning), title="Settings", severity="warning", markup=False,
                         timeout=15)
+
+    def _first_frame(self) -> None:
+        """The first frame is painted: collections resume (~5 ms of them came before it).
+        Not frozen here, unlike the imports (cli.monitor_cmd): an app that goes away, as
+        in tests, must leave nothing behind."""
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
 
     def start_polling(self) -> None:
         """The one long-lived poll worker (started once the main screen is up)."""
@@ -166,15 +176,10 @@ class CallwatchApp(App[int]):
         self._first_cycle.set()
 
     def _event(self, event: Event) -> None:
-        """Every monitor event is a toast; finished and failed ring the bell too."""
+        """Every monitor event is a toast (in batches); finished and failed ring the bell."""
         if self._quitting:
             return
-        if self.settings.ui.toast:
-            self.notify(sanitize(event.text, 200), title=EVENT_TITLES.get(event.event, "Alert"),
-                        markup=False, timeout=8,
-                        severity="information" if event.event in CALM_EVENTS else "warning")
-        if self.settings.ui.bell and event.event in ("finished", "failed"):
-            self.bell()
+        self.toasts.add(event)
         view = self.monitor.view(event.job_id) if event.job_id is not None else None
         if view is not None and event.event in ("stalled", "resumed", "fail_rate"):
             with suppress(LookupError):
@@ -204,6 +209,7 @@ class CallwatchApp(App[int]):
                 await worker.wait()
 
     async def on_unmount(self) -> None:
+        self._first_frame()  # never painted (an error at start): collections resume anyway
         await self.stop_polling()
         await self.monitor.client.aclose()
 

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
@@ -85,8 +86,7 @@ class MainScreen(Screen[None]):
         yield Static("", id="info", markup=False)
         yield JobTable(id="jobs")
         yield DetailPane(id="detail")
-        yield Input(placeholder="filter by id or name (enter: keep · esc: clear)", id="filter")
-        yield KeysFooter()
+        yield KeysFooter()  # the filter's input comes later: see filter_input
 
     @property
     def table(self) -> JobTable:
@@ -101,8 +101,6 @@ class MainScreen(Screen[None]):
         return self.query_one("#banner", Banner)
 
     async def on_mount(self) -> None:
-        filt = self.query_one("#filter", Input)
-        filt.display = False
         table = self.table
         state = self.cw.ui_state
         table.sort_key, table.sort_reverse = state.sort.column or "id", state.sort.reverse
@@ -111,8 +109,6 @@ class MainScreen(Screen[None]):
         events = self.cw.monitor.events
         if events is not None:
             table.marker = events.marker
-        if state.filter:
-            filt.value = state.filter
         self._relayout(self.app.size.width, self.app.size.height)
         table.apply(self.cw.monitor.tasks.values())
         table.focus()
@@ -120,6 +116,23 @@ class MainScreen(Screen[None]):
         self.update_info()
         if self.cw.poll_worker is None:
             await self.cw.start_first_poll()
+        self.call_after_refresh(self._make_filter)
+
+    def _make_filter(self) -> None:
+        if self.is_attached:  # not when the app quit before its first frame
+            self.filter_input()
+
+    def filter_input(self) -> Input:
+        """The filter's input, hidden until "/". Not in the first frame, so made after it
+        (a few ms of start-up), or at once if "/" comes first."""
+        try:
+            return self.query_one("#filter", Input)
+        except NoMatches:
+            filt = Input(self.table.filter_text, id="filter",
+                         placeholder="filter by id or name (enter: keep · esc: clear)")
+            filt.display = False
+            self.mount(filt, before=self.query_one(KeysFooter))  # docked above the footer
+            return filt
 
     # --- size ----------------------------------------------------------------------
 
@@ -291,7 +304,7 @@ class MainScreen(Screen[None]):
         return not (action == "filter" and isinstance(self.focused, Input))
 
     def action_filter(self) -> None:
-        filt = self.query_one("#filter", Input)
+        filt = self.filter_input()
         filt.display = True
         filt.value = self.table.filter_text
         # Focus at once (focus() waits for a refresh): with the binding's priority, keys
@@ -305,7 +318,7 @@ class MainScreen(Screen[None]):
             self.update_info()
 
     def _filter_done(self, keep: bool) -> None:
-        filt = self.query_one("#filter", Input)
+        filt = self.filter_input()
         if not keep:
             filt.value = ""
         # The input's last Changed messages may still be queued (and are ignored once

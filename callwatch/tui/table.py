@@ -85,6 +85,7 @@ class JobTable(ScrollView, can_focus=True):
         self._index: dict[int, int] = {}  # job id -> row
         self._highlighted: int | None = None
         self.marked: set[int] = set()  # marked with space, for cancel/suspend
+        self._laid_out: tuple[Size, Size, Size] | None = None  # see _size_updated
         self.set_layout(self.layout_name)
 
     # --- queries -------------------------------------------------------------------
@@ -249,6 +250,18 @@ class JobTable(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._scroll_to_cursor()
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size,
+                      layout: bool = True) -> bool:
+        # The compositor's virtual size for a line-API view is never the one we set, so
+        # Textual updated the scrollbar at every screen layout (a toast coming or going,
+        # a header part changing width): ~850 B to the terminal each time at 160x50.
+        # Only a new size or a new row count changes the scrollbar.
+        state = (size, container_size, self.virtual_size)
+        if state == self._laid_out:
+            return False
+        self._laid_out = state
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
     # --- internals -----------------------------------------------------------------
 

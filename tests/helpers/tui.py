@@ -69,6 +69,7 @@ async def settle(pilot: Pilot[int], app: CallwatchApp, cycles: int = 1,
         await pilot.pause(0.05)
     await pilot.pause()
     app.main.flush()  # what arrived (the screen takes answers in batches)
+    app.toasts.flush()  # and the events' toasts (shown in batches too)
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
