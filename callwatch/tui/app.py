@@ -28,7 +28,6 @@ from callwatch.store.state import SortState, UiState, load_ui_state, save_ui_sta
 from callwatch.textsafe import sanitize_lines
 from callwatch.tui.main import MainScreen
 from callwatch.tui.messages import stop_question, watching_message
-from callwatch.tui.table import JobTable
 from callwatch.tui.toasts import EventToasts
 
 if TYPE_CHECKING:
@@ -346,18 +345,9 @@ class CallwatchApp(App[int]):
         self.notify(f"Copied job id {jid} to the clipboard (OSC 52)", timeout=3)
 
     def action_export(self) -> None:
-        table: JobTable = self.main.table
-        views = [v for v in (self.monitor.view(j) for j in table.visible_ids()) if v]
-        try:
-            from callwatch.tui.export import export_views
+        from callwatch.tui.export import export_table
 
-            csv_path, json_path = export_views(views, self.profile)
-        except OSError as exc:
-            self.notify(f"Export failed: {exc}", severity="error", markup=False)
-            return
-        self.last_export = (csv_path, json_path)
-        self.notify(f"Exported {len(views)} rows:\n{csv_path}\n{json_path}",
-                    title="Export", markup=False, timeout=10)
+        export_table(self)
 
     def action_switch_profile(self) -> None:
         profiles = self.settings.profile_names()

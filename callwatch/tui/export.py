@@ -9,13 +9,16 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from callwatch.monitor import TaskView
 from callwatch.store.atomic import atomic_write_text
 from callwatch.store.paths import state_dir
 from callwatch.textsafe import sanitize
 from callwatch.tui.format import look
+
+if TYPE_CHECKING:
+    from callwatch.tui.app import CallwatchApp
 
 FIELDS = ["jobId", "name", "state", "progress", "called", "total", "success", "fail",
           "answerRate", "callsPerMinute", "etaSeconds"]
@@ -85,3 +88,16 @@ def export_views(views: Sequence[TaskView], profile: str | None,
     doc = clean_json({"profile": profile, "exported": stamp, "tasks": details})
     atomic_write_text(json_path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return csv_path, json_path
+
+
+def export_table(app: CallwatchApp) -> None:
+    """The table's visible rows to CSV and JSON; a toast says where (or why not)."""
+    views = [v for v in (app.monitor.view(j) for j in app.main.table.visible_ids()) if v]
+    try:
+        csv_path, json_path = export_views(views, app.profile)
+    except OSError as exc:
+        app.notify(f"Export failed: {exc}", severity="error", markup=False)
+        return
+    app.last_export = (csv_path, json_path)
+    app.notify(f"Exported {len(views)} rows:\n{csv_path}\n{json_path}",
+               title="Export", markup=False, timeout=10)
