@@ -1,4 +1,4 @@
-"""The async, signed API client. The only module that imports httpx.
+"""The async, signed API client. With ``api/http.py``, the only module that imports httpx.
 
 One long-lived ``httpx.AsyncClient`` per profile, explicit timeouts, a
 concurrency cap below the pool size, backoff with jitter for transient faults
@@ -22,6 +22,7 @@ import httpx
 
 from callwatch.api.brands import DEFAULT_BRAND, Brand, normalize_base_url
 from callwatch.api.convert import format_local_dt
+from callwatch.api.http import Sender
 from callwatch.api.models import (
     Balance,
     Job,
@@ -123,6 +124,7 @@ class ApiClient:
             headers={"User-Agent": "callwatch"},
             follow_redirects=False,
         )
+        self._sender = Sender(self._http)
         self.clock_offset = 0.0  # server time minus local time, learnt from -16
         self.list_capped = False  # the last iter_query stopped at its page cap
         self.requests_sent = 0
@@ -298,7 +300,7 @@ class ApiClient:
                 f"the connection to {self.base_url} was closed by callwatch"))
         self.requests_sent += 1
         try:
-            resp = await self._http.request(method, path, headers=headers, content=content)
+            resp = await self._sender.send(method, path, headers, content)
         except httpx.TimeoutException as exc:
             phase = {"ConnectTimeout": "connect", "ReadTimeout": "read", "WriteTimeout": "write",
                      "PoolTimeout": "pool"}.get(type(exc).__name__, "request")
