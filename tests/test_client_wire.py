@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
+from callwatch.api.aionet import AsyncioBackend
 from callwatch.api.client import ApiClient, Credentials
 from callwatch.api.signing import Secret
 from tests.helpers.common import KEY, SECRET
@@ -19,7 +20,8 @@ BODY = json.dumps({"code": 0, "msg": "success", "data": {
 
 
 @asynccontextmanager
-async def raw_server(seen: list[bytes]) -> AsyncIterator[int]:
+async def raw_server(seen: list[bytes], connections: list[int] | None = None
+                     ) -> AsyncIterator[int]:
     """An HTTP/1.1 server that keeps each request's head and answers with BODY."""
 
     handlers: set[asyncio.Task[None]] = set()
@@ -28,6 +30,8 @@ async def raw_server(seen: list[bytes]) -> AsyncIterator[int]:
         task = asyncio.current_task()
         if task is not None:
             handlers.add(task)
+        if connections is not None:
+            connections.append(1)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -61,13 +65,17 @@ def headers_of(head: bytes) -> dict[str, str]:
 
 async def test_the_request_carries_the_client_defaults_and_the_signature() -> None:
     seen: list[bytes] = []
-    async with raw_server(seen) as port:
+    connections: list[int] = []
+    async with raw_server(seen, connections) as port:
         async with ApiClient(Credentials(KEY, Secret(SECRET)),
                              base_url=f"http://127.0.0.1:{port}") as client:
+            # Its connections are on asyncio's streams (anyio's cost a quarter of a request).
+            pool = client._http._transport._pool  # type: ignore[attr-defined]
+            assert isinstance(pool._network_backend, AsyncioBackend)
             job = await client.detail(5000601)
             job_again = await client.detail(5000601)  # the same connection, kept alive
     assert job.task_name == "wire" and job_again.task_name == "wire"
-    assert len(seen) == 2
+    assert len(seen) == 2 and len(connections) == 1
     request_line = seen[0].split(b"\r\n", 1)[0].decode()
     assert request_line.startswith(f"GET {client.brand.voice_prefix}/group/call/detail/5000601")
     assert request_line.endswith(" HTTP/1.1")

@@ -22,7 +22,7 @@ import httpx
 
 from callwatch.api.brands import DEFAULT_BRAND, Brand, normalize_base_url
 from callwatch.api.convert import format_local_dt
-from callwatch.api.http import Sender
+from callwatch.api.http import Sender, use_asyncio_streams
 from callwatch.api.models import (
     Balance,
     Job,
@@ -124,6 +124,8 @@ class ApiClient:
             headers={"User-Agent": "callwatch"},
             follow_redirects=False,
         )
+        if transport is None:
+            use_asyncio_streams(self._http)
         self._sender = Sender(self._http)
         self.clock_offset = 0.0  # server time minus local time, learnt from -16
         self.list_capped = False  # the last iter_query stopped at its page cap

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import httpx
 
+from callwatch.api.aionet import AsyncioBackend
+
 _URL_CACHE = 4096  # paths differ by task id only on detail calls
 
 
@@ -45,3 +47,13 @@ class Sender:
         finally:
             await response.aclose()
         return response
+
+
+def use_asyncio_streams(client: httpx.AsyncClient) -> None:
+    """The client's own default transport (its TLS context, SSL_CERT_FILE and all) opens
+    its connections on asyncio's streams instead of anyio's (see ``aionet``). Proxy
+    transports from the environment are left as httpx made them."""
+    transport = client._transport  # private httpx and httpcore API, both pinned
+    pool = getattr(transport, "_pool", None)
+    if isinstance(transport, httpx.AsyncHTTPTransport) and hasattr(pool, "_network_backend"):
+        pool._network_backend = AsyncioBackend()  # type: ignore[union-attr]
