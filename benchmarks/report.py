@@ -247,8 +247,9 @@ def idle_section(res: Results) -> list[str]:
     return ["", "## 5. Idle", "",
             f"The real `callwatch --all-active` at the default interval in a 160x50 "
             f"pseudo-terminal, {i['tasks']:,} tasks, the simulator's clock frozen; over "
-            f"{i['seconds']:.0f} s after the first frame: CPU of the process (/proc) "
-            "against wall time, and bytes it wrote to the terminal.", "",
+            f"{i['seconds']:.0f} s from {res.settings.idle_settle:.0f} s after the first "
+            "frame (the first cycles' alert toasts, 8 s on screen, have gone): CPU of the "
+            "process (/proc) against wall time, and bytes it wrote to the terminal.", "",
             "| core share | bytes per 2 s |", "| ---: | ---: |",
             f"| {i['share'] * 100:.2f}% | {i['bytes_per_2s']:,.0f} B |"]
 

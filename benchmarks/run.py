@@ -68,7 +68,9 @@ class Settings:
     floor_cycles: int = 10
     physical_cycles: int = 3
     idle_size: int = 1000
-    idle_settle: float = 12.0  # two cycles at 5 s: the calls/min figures have appeared
+    # Four cycles at 5 s: the calls/min figures have appeared, and the toasts of the first
+    # cycles' alerts (8 s on screen) have gone: what an operator leaves running.
+    idle_settle: float = 20.0
     idle_seconds: float = 30.0
     status_runs: int = 11
     frame_runs: int = 7
