@@ -111,7 +111,7 @@ def rss_target(res: Results) -> Target:
         return ("RSS, 10,000, histories full", "–", "≤ 120 MB", None)
     worst = max(runs, key=lambda v: v["rss"])
     measured = f"{worst['rss']:.0f} MB after {worst['cycles']} cycles"
-    if worst["cycles"] < 150:
+    if worst["cycles"] < HISTORY_POINTS:  # a sample a cycle: full after that many
         return ("RSS, 10,000, histories full", measured + " (not full: run --long)",
                 "≤ 120 MB", None)
     return ("RSS, 10,000, histories full", measured, "≤ 120 MB", worst["rss"] <= 120)
@@ -236,7 +236,7 @@ def memory_section(res: Results) -> list[str]:
              "| ---: | --- | ---: | ---: | ---: | ---: |"]
     for (n, mode), v in res.live.items():
         bare = res.bare.get(n, {}).get("rss_mb", 0.0)
-        full = "" if v["cycles"] >= 150 else " (histories not full)"
+        full = "" if v["cycles"] >= HISTORY_POINTS else " (histories not full)"
         lines.append(f"| {n:,} | {mode} | {v['cycles']}{full} | {v['rss']:.0f} MB "
                      f"| {v['rss_peak']:.0f} MB | {bare:.0f} MB |")
     return lines
