@@ -1,5 +1,5 @@
-"""The request on the wire: what the client sends past httpx's client layer (straight to
-the transport the client would pick), seen by a raw socket server."""
+"""The request on the wire, seen by a raw socket server: what callwatch's own HTTP sends,
+and what goes through httpx when a proxy is set in the environment."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import pytest
 
 from callwatch.api.aionet import AsyncioBackend
 from callwatch.api.client import ApiClient, Credentials
+from callwatch.api.http import HttpxSender
+from callwatch.api.pool import WireSender
 from callwatch.api.signing import Secret
 from tests.helpers.common import KEY, SECRET
 
@@ -69,9 +71,7 @@ async def test_the_request_carries_the_client_defaults_and_the_signature() -> No
     async with raw_server(seen, connections) as port:
         async with ApiClient(Credentials(KEY, Secret(SECRET)),
                              base_url=f"http://127.0.0.1:{port}") as client:
-            # Its connections are on asyncio's streams (anyio's cost a quarter of a request).
-            pool = client._http._transport._pool  # type: ignore[attr-defined]
-            assert isinstance(pool._network_backend, AsyncioBackend)
+            assert isinstance(client._sender, WireSender)  # not httpx: no proxy is set
             job = await client.detail(5000601)
             job_again = await client.detail(5000601)  # the same connection, kept alive
     assert job.task_name == "wire" and job_again.task_name == "wire"
@@ -82,7 +82,8 @@ async def test_the_request_carries_the_client_defaults_and_the_signature() -> No
     headers = headers_of(seen[0])
     assert headers["host"] == f"127.0.0.1:{port}"
     assert headers["user-agent"] == "callwatch"
-    assert "gzip" in headers["accept-encoding"]
+    assert headers["accept-encoding"] == "gzip, deflate" and headers["accept"] == "*/*"
+    assert headers["connection"] == "keep-alive"
     assert headers["api-key"] == KEY and headers["sign"] and headers["timestamp"].isdigit()
     assert headers["content-type"].startswith("application/json")
     assert SECRET not in seen[0].decode()
@@ -102,3 +103,22 @@ async def test_a_proxy_from_the_environment_is_used(monkeypatch: pytest.MonkeyPa
     request_line = seen[0].split(b"\r\n", 1)[0].decode()
     # The absolute form: the request went to the proxy, for the API's host.
     assert request_line.startswith("GET http://api.callwatch.invalid/")
+
+
+async def test_no_proxy_goes_straight_to_the_api_through_httpx(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a proxy in the environment httpx decides, NO_PROXY included; its own direct
+    connections run on asyncio's streams (anyio's cost a quarter of a request)."""
+    seen: list[bytes] = []
+    async with raw_server(seen) as port:
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # never reached
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        async with ApiClient(Credentials(KEY, Secret(SECRET)),
+                             base_url=f"http://127.0.0.1:{port}") as client:
+            sender = client._sender
+            assert isinstance(sender, HttpxSender)
+            pool = sender._client._transport._pool  # type: ignore[attr-defined]
+            assert isinstance(pool._network_backend, AsyncioBackend)
+            job = await client.detail(5000601)
+    assert job.job_id == 5000601
+    assert seen[0].split(b"\r\n", 1)[0].decode().startswith("GET /")

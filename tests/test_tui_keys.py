@@ -367,7 +367,7 @@ async def test_switch_profile_with_P() -> None:
                 break
             await pilot.pause(0.05)
         assert calls == ["night"] and app.profile == "night"
-        assert app.monitor.client is not old_client and old_client._http.is_closed
+        assert app.monitor.client is not old_client and old_client.is_closed
         assert app.monitor.watched == [5000601, 5000602]
         assert "night · onbuka" in app.main.status.build().plain
 

@@ -1,6 +1,7 @@
-"""The async, signed API client. With ``api/http.py``, the only module that imports httpx.
+"""The async, signed API client.
 
-One long-lived ``httpx.AsyncClient`` per profile, explicit timeouts, a
+One long-lived connection pool per profile (``api/pool.py``; httpx only where a proxy
+or a transport handed in needs it), explicit timeouts, a
 concurrency cap below the pool size, backoff with jitter for transient faults
 only, and clock-offset correction from the server's ``Date`` header on -16.
 """
@@ -16,13 +17,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from callwatch.api.brands import DEFAULT_BRAND, Brand, normalize_base_url
 from callwatch.api.convert import format_local_dt
-from callwatch.api.http import Sender, use_asyncio_streams
 from callwatch.api.models import (
     Balance,
     Job,
@@ -34,8 +33,10 @@ from callwatch.api.models import (
     parse_page_data,
     unwrap,
 )
+from callwatch.api.pool import make_sender
 from callwatch.api.signing import signed_headers
 from callwatch.api.types import Credentials, TimeWindow, mask_key
+from callwatch.api.wire import ConnectFailed, Dropped, Malformed, Reply, WireError, WireTimeout
 from callwatch.errors import (
     ApiTimeoutError,
     BadResponseError,
@@ -47,6 +48,9 @@ from callwatch.errors import (
     TimestampError,
     TransportError,
 )
+
+if TYPE_CHECKING:
+    from httpx import AsyncBaseTransport
 
 MAX_PAGE_SIZE = 100
 MAX_LIST_PAGES = 1000  # one list run reads at most 100,000 records
@@ -95,7 +99,7 @@ class ApiClient:
         brand: Brand = DEFAULT_BRAND,
         base_url: str | None = None,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: AsyncBaseTransport | None = None,
         timeouts: Timeouts = Timeouts(),  # noqa: B008 - frozen dataclass
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008
         max_concurrency: int = 8,
@@ -111,22 +115,8 @@ class ApiClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._sem = asyncio.Semaphore(max_concurrency)
-        # Pool larger than the cap: callers queue on the semaphore, never on the pool
-        # (a pool wait raises PoolTimeout, encode/httpx#1171).
-        limits = httpx.Limits(max_connections=max_concurrency + 2,
-                              max_keepalive_connections=max_concurrency)
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            transport=transport,
-            timeout=httpx.Timeout(connect=timeouts.connect, read=timeouts.read,
-                                  write=timeouts.write, pool=timeouts.pool),
-            limits=limits,
-            headers={"User-Agent": "callwatch"},
-            follow_redirects=False,
-        )
-        if transport is None:
-            use_asyncio_streams(self._http)
-        self._sender = Sender(self._http)
+        self._sender = make_sender(self.base_url, timeouts, max_concurrency,
+                                   {"User-Agent": "callwatch"}, transport)
         self.clock_offset = 0.0  # server time minus local time, learnt from -16
         self.list_capped = False  # the last iter_query stopped at its page cap
         self.requests_sent = 0
@@ -137,8 +127,12 @@ class ApiClient:
     def api_key(self) -> str:
         return self._creds.api_key
 
+    @property
+    def is_closed(self) -> bool:
+        return self._sender.is_closed
+
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._sender.aclose()
 
     async def __aenter__(self) -> ApiClient:
         return self
@@ -297,21 +291,18 @@ class ApiClient:
         headers = signed_headers(self._creds.api_key, self._creds.secret,
                                  int(self._clock() + offset))
         content = None if body is None else json.dumps(body).encode()
-        if self._http.is_closed:  # closed meanwhile (account switch, quitting): not retried
+        if self._sender.is_closed:  # closed meanwhile (account switch, quitting): not retried
             return _Outcome(error=NetworkError(
                 f"the connection to {self.base_url} was closed by callwatch"))
         self.requests_sent += 1
         try:
             resp = await self._sender.send(method, path, headers, content)
-        except httpx.TimeoutException as exc:
-            phase = {"ConnectTimeout": "connect", "ReadTimeout": "read", "WriteTimeout": "write",
-                     "PoolTimeout": "pool"}.get(type(exc).__name__, "request")
-            return _retry(ApiTimeoutError(f"no answer from {self.base_url} ({phase} timeout)"))
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError,
-                httpx.WriteError, httpx.NetworkError) as exc:
+        except WireTimeout as exc:
+            return _retry(ApiTimeoutError(f"no answer from {self.base_url} ({exc.phase} timeout)"))
+        except WireError as exc:
+            if not exc.network:
+                return _retry(NetworkError(f"HTTP failure: {exc.kind}"))
             return _retry(NetworkError(_network_message(exc, self.base_url)))
-        except httpx.HTTPError as exc:
-            return _retry(NetworkError(f"HTTP failure: {type(exc).__name__}"))
 
         if resp.status_code != 200:
             if resp.status_code == 429:
@@ -335,7 +326,7 @@ class ApiClient:
         except CallwatchError as exc:
             return _Outcome(error=exc)
 
-    def _learn_offset(self, resp: httpx.Response, used_offset: float) -> bool:
+    def _learn_offset(self, resp: Reply, used_offset: float) -> bool:
         """Take the clock offset from ``Date``; True when it changed enough to retry."""
         date = resp.headers.get("date")
         if not date or "age" in resp.headers:
@@ -354,7 +345,7 @@ class ApiClient:
 
 
 def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
-    """The TLS error behind an httpx error, if any (it is chained, not wrapped)."""
+    """The TLS error behind a failed request, if any (it is chained, not wrapped)."""
     seen: BaseException | None = exc
     for _ in range(8):
         if seen is None:
@@ -368,17 +359,20 @@ def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
 def _network_message(exc: Exception, base_url: str) -> str:
     tls = _tls_failure(exc)
     if isinstance(tls, ssl.SSLCertVerificationError):
-        host = httpx.URL(base_url).host
+        host = urlsplit(base_url).hostname or base_url
         return (f"certificate verification failed for {host}: "
                 f"{tls.verify_message or tls.reason}; for a private CA, point SSL_CERT_FILE "
                 "at its certificate bundle")
     if tls is not None:
         return f"TLS handshake with {base_url} failed: {tls.reason or type(tls).__name__}"
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, ConnectFailed):
         return f"cannot connect to {base_url} (refused or unreachable)"
-    if isinstance(exc, httpx.RemoteProtocolError):
+    if isinstance(exc, Malformed):
+        return f"{base_url} answered with a broken HTTP response ({exc})"
+    if isinstance(exc, Dropped):
         return f"connection to {base_url} dropped mid-response"
-    return f"network error talking to {base_url} ({type(exc).__name__})"
+    kind = exc.kind if isinstance(exc, WireError) else type(exc).__name__
+    return f"network error talking to {base_url} ({kind})"
 
 
 __all__ = [

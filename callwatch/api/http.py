@@ -1,30 +1,56 @@
-"""One HTTP exchange, handed straight to the transport the client would use.
+"""Requests through httpx, where httpx must decide: a proxy from the environment, or a
+transport handed in (the in-process simulator, tests). Its failures are told as
+``wire``'s, so the client reads one kind of error whichever path carried the request.
 
 ``httpx.AsyncClient.request`` builds each request through machinery callwatch does not
-use (its cookie jar, auth and redirect flows, event hooks, a URL merge per call): about a
-fifth of a request's CPU, paid ~100 times a cycle at 10,000 tasks and all the time an
-idle monitor spends. The request on the wire is the same: the transport is the one the
-client picks for its base URL (a proxy from the environment included), the headers are
-the client's defaults plus the call's, the timeouts are the client's.
+use (its cookie jar, auth and redirect flows, event hooks, a URL merge per call): the
+request goes straight to the transport the client picks for its base URL instead.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import httpx
 
 from callwatch.api.aionet import AsyncioBackend
+from callwatch.api.wire import ConnectFailed, Dropped, Reply, WireError, WireTimeout
+
+if TYPE_CHECKING:
+    from callwatch.api.client import Timeouts
 
 _URL_CACHE = 4096  # paths differ by task id only on detail calls
+_PHASES = {"ConnectTimeout": "connect", "ReadTimeout": "read", "WriteTimeout": "write",
+           "PoolTimeout": "pool"}
 
 
-class Sender:
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self._client = client
+class HttpxSender:
+    def __init__(self, base_url: str, timeouts: Timeouts, max_connections: int,
+                 headers: dict[str, str], transport: httpx.AsyncBaseTransport | None
+                 ) -> None:
+        # Pool larger than the client's cap: callers queue on its semaphore, never on
+        # the pool (a pool wait raises PoolTimeout, encode/httpx#1171).
+        limits = httpx.Limits(max_connections=max_connections + 2,
+                              max_keepalive_connections=max_connections)
+        self._client = client = httpx.AsyncClient(
+            base_url=base_url, transport=transport,
+            timeout=httpx.Timeout(connect=timeouts.connect, read=timeouts.read,
+                                  write=timeouts.write, pool=timeouts.pool),
+            limits=limits, headers=headers, follow_redirects=False)
+        if transport is None:
+            use_asyncio_streams(client)
         # Private httpx API (pinned <0.29 in pyproject): what the client itself calls.
         self._transport = client._transport_for_url(client.base_url)
         self._defaults = list(client.headers.raw)
         self._timeout = client.timeout.as_dict()
         self._urls: dict[str, httpx.URL] = {}
+
+    @property
+    def is_closed(self) -> bool:
+        return self._client.is_closed
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
 
     def url(self, path: str) -> httpx.URL:
         url = self._urls.get(path)
@@ -35,8 +61,26 @@ class Sender:
         return url
 
     async def send(self, method: str, path: str, headers: dict[str, str],
-                   content: bytes | None) -> httpx.Response:
-        """The whole response, read (httpx's own exceptions on failure)."""
+                   content: bytes | None) -> Reply:
+        """The whole response, read (``wire``'s errors on failure)."""
+        try:
+            response = await self._send(method, path, headers, content)
+        except httpx.TimeoutException as exc:
+            raise WireTimeout(_PHASES.get(type(exc).__name__, "request")) from exc
+        except httpx.ConnectError as exc:
+            raise ConnectFailed(str(exc)) from exc
+        except httpx.RemoteProtocolError as exc:
+            raise Dropped(str(exc)) from exc
+        except httpx.HTTPError as exc:
+            error = WireError(str(exc))
+            error.kind = type(exc).__name__
+            error.network = isinstance(exc, httpx.NetworkError)
+            raise error from exc
+        return Reply(response.status_code, response.reason_phrase,
+                     {k.lower(): v for k, v in response.headers.items()}, response.content)
+
+    async def _send(self, method: str, path: str, headers: dict[str, str],
+                    content: bytes | None) -> httpx.Response:
         raw = [*self._defaults, *((k.encode(), v.encode()) for k, v in headers.items())]
         request = httpx.Request(method, self.url(path), headers=raw, content=content,
                                 extensions={"timeout": self._timeout})
