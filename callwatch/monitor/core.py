@@ -243,8 +243,9 @@ class Monitor(WatchList):
             if self._auth_suspect:
                 await self._probe()
             else:
-                plan = self.current_plan()
-                jobs = [self._list.run(self._active_ids())] if plan.use_list else []
+                active = self._active_ids()
+                plan = self._plan(active)
+                jobs = [self._list.run(active)] if plan.use_list else []
                 jobs += [self._detail(j) for j in plan.detail_ids]
                 if self.balance is not None and self.balance.due(self, self._clock()):
                     jobs.append(self.balance.poll(self))
@@ -265,12 +266,15 @@ class Monitor(WatchList):
     # --- planning and fetching ------------------------------------------------------
 
     def current_plan(self) -> Plan:
+        return self._plan(self._active_ids())
+
+    def _plan(self, active: list[int]) -> Plan:
         now = self._clock()
         sel = self._tasks.get(self._selected) if self._selected is not None else None
         selected_needs_detail = sel is not None and not sel.view.missing and not (
             sel.view.job is not None and sel.view.job.state.finished and sel.view.job.has_detail)
         plan = plan_cycle(
-            self._active_ids(),
+            active,
             selected=self._selected if sel is not None else None,
             selected_needs_detail=selected_needs_detail,
             detail_only=[jid for jid, t in self._tasks.items() if t.outside_list],
@@ -338,22 +342,7 @@ class Monitor(WatchList):
         """Apply one list page (the list pass calls this for each page it reads)."""
         now = self._clock()
         added = self.watch(discovered)
-        changed: list[TaskView] = []
-        finished: list[int] = []
-        tasks, failing = self._tasks, self._failing
-        for job in records:  # per record of every page: kept to a few lookups
-            task = tasks.get(job.job_id)
-            if task is None:
-                continue
-            task.outside_list = False
-            before = task.view.job
-            if task.update(job, now):
-                view = task.view
-                if view.issue is None:
-                    failing.discard(job.job_id)
-                changed.append(view)
-                if task.ended(before):
-                    finished.append(job.job_id)
+        changed, finished = self.apply(records, now)
         self._good_answer(now)
         self.publish(changed, finished, added)
 

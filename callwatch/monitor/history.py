@@ -71,6 +71,14 @@ class History:
             return None
         return max(0.0, (self._called[newest] - self._called[oldest]) / span * 60.0)
 
+    def record(self, at: float, called: int | None, progress: float | None,
+               calling: bool) -> float | None:
+        """``add``, then the calls per minute when the task is calling (else None): the
+        monitor's one call per changed task per cycle."""
+        if called is not None:
+            self.add(at, called, progress)
+        return self.throughput() if calling else None
+
     def progress_series(self) -> tuple[float, ...]:
         i = self._count % HISTORY_POINTS if self._count > HISTORY_POINTS else 0
         buf = self._progress

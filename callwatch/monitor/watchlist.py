@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from callwatch.api.models import RecordMemo
+from callwatch.api.models import FINISHED_CODES, Job, RecordMemo
 from callwatch.monitor.views import TaskState, TaskView
 
 
@@ -69,6 +69,28 @@ class WatchList:
     def failing(self) -> int:
         """Watched tasks whose last request failed (the missing ones aside)."""
         return len(self._failing)
+
+    def apply(self, records: Iterable[Job], now: float) -> tuple[list[TaskView], list[int]]:
+        """List records onto their watched tasks: the views that changed, and the tasks
+        that turned finished. Run for every record of every page: a few lookups each."""
+        changed: list[TaskView] = []
+        finished: list[int] = []
+        tasks, failing = self._tasks, self._failing
+        for job in records:
+            task = tasks.get(job.job_id)
+            if task is None:
+                continue
+            task.outside_list = False
+            before = task.view.job
+            if task.update(job, now):
+                view = task.view
+                if view.issue is None:
+                    failing.discard(job.job_id)
+                changed.append(view)
+                if (before is not None and before.status_code not in FINISHED_CODES
+                        and job.status_code in FINISHED_CODES):  # task.ended, inline
+                    finished.append(job.job_id)
+        return changed, finished
 
     def _active_ids(self) -> list[int]:
         return [jid for jid, t in self._tasks.items() if not t.view.missing and not t.finished]
