@@ -244,7 +244,7 @@ class Monitor(WatchList):
                 await self._probe()
             else:
                 active = self._active_ids()
-                plan = self._plan(active)
+                plan = self.current_plan(active)
                 jobs = [self._list.run(active)] if plan.use_list else []
                 jobs += [self._detail(j) for j in plan.detail_ids]
                 if self.balance is not None and self.balance.due(self, self._clock()):
@@ -265,10 +265,10 @@ class Monitor(WatchList):
 
     # --- planning and fetching ------------------------------------------------------
 
-    def current_plan(self) -> Plan:
-        return self._plan(self._active_ids())
-
-    def _plan(self, active: list[int]) -> Plan:
+    def current_plan(self, active: list[int] | None = None) -> Plan:
+        """This cycle's requests; ``active``: the unfinished watched ids, when known."""
+        if active is None:
+            active = self._active_ids()
         now = self._clock()
         sel = self._tasks.get(self._selected) if self._selected is not None else None
         selected_needs_detail = sel is not None and not sel.view.missing and not (
