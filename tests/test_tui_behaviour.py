@@ -99,7 +99,7 @@ async def test_internal_error_becomes_a_banner_and_clears(
         await settle(pilot, app)
         original = app.monitor.current_plan
 
-        def broken() -> object:
+        def broken(*args: object) -> object:
             raise RuntimeError("boom")
 
         monkeypatch.setattr(app.monitor, "current_plan", broken)
