@@ -11,6 +11,7 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +20,8 @@ from callwatch.api import wire
 from callwatch.api.client import ApiClient, RetryPolicy, Timeouts
 from callwatch.api.pool import WireSender
 from callwatch.errors import ApiTimeoutError, NetworkError
-from tests.helpers.common import make_client
+from tests.helpers.common import make_client, require_tools
+from tests.hostile import envelope_app, self_signed, serve
 
 DATA = {"jobId": 5000601, "taskName": "wire", "status": 1, "success": 3, "fail": 1}
 BODY = json.dumps({"code": 0, "msg": "success", "data": DATA}).encode()
@@ -359,3 +361,25 @@ def test_the_base_url_sets_host_prefix_and_port() -> None:
     assert b"Host: [::1]:8080\r\n" in v6 and v6.endswith(b"Content-Length: 2\r\n\r\n{}")
     with pytest.raises(ValueError):
         WireSender("ftp://example.com", Timeouts(), 2, {})
+
+
+async def test_tls_with_the_ca_from_ssl_cert_file(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over TLS (uvicorn, a self-signed certificate): trusted through SSL_CERT_FILE as
+    httpx would trust it, the host name checked, the connection kept alive."""
+    require_tools("openssl")
+    cert, key = self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with serve(envelope_app({"code": 0, "msg": "ok", "data": DATA}), certfile=cert,
+               keyfile=key) as url:
+        async with make_client(url, retry=ONCE) as client:
+            sender = client._sender
+            assert isinstance(sender, WireSender)
+            jobs = [await client.detail(5000601) for _ in range(2)]
+            assert len(sender._idle) == 1  # one connection, kept alive
+        assert [j.task_name for j in jobs] == ["wire", "wire"]
+        monkeypatch.delenv("SSL_CERT_FILE")
+        async with make_client(url, retry=ONCE) as client:  # certifi's bundle: untrusted
+            with pytest.raises(NetworkError) as info:
+                await client.detail(5000601)
+        assert "certificate verification failed for 127.0.0.1" in info.value.message
