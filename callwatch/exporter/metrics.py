@@ -106,7 +106,7 @@ class MonitorCollector(Collector):
         plain = {
             "callwatch_last_success_timestamp_seconds": last,
             "callwatch_api_up": float(not mon.unreachable and not mon.blocked),
-            "callwatch_watched_tasks": float(len(mon.watched)),
+            "callwatch_watched_tasks": float(mon.watched_count),
             "callwatch_refresh_interval_seconds": mon.effective_interval,
         }
         for name, value in plain.items():

@@ -96,7 +96,7 @@ def tasks_page(monitor: Monitor, profile: str) -> HTMLResponse:
     rows = "".join(task_row(v) for v in monitor.tasks.values())
     body = (f"<h1>callwatch · {_text(profile, 64)}</h1>{problems}"
             f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
-            f"<p>{len(monitor.watched)} tasks · refreshed every "
+            f"<p>{monitor.watched_count} tasks · refreshed every "
             f"{monitor.effective_interval:.0f} s · read-only · "
             '<a href="/">home</a></p>')
     return _page(f"callwatch · {profile}", body, refresh=max(2.0, monitor.effective_interval))
@@ -105,7 +105,7 @@ def tasks_page(monitor: Monitor, profile: str) -> HTMLResponse:
 def build_app(registry: CollectorRegistry, monitor: Monitor, profile: str) -> Starlette:
     async def index(_request: Request) -> Response:
         body = (f"<h1>callwatch exporter</h1><p>Profile {_text(profile, 64)}, "
-                f"{len(monitor.watched)} tasks watched.</p><ul>"
+                f"{monitor.watched_count} tasks watched.</p><ul>"
                 '<li><a href="/metrics">/metrics</a>: Prometheus metrics</li>'
                 '<li><a href="/tasks">/tasks</a>: the task table (read-only)</li></ul>')
         return _page("callwatch exporter", body)

@@ -24,6 +24,10 @@ class WatchList:
         return list(self._tasks)
 
     @property
+    def watched_count(self) -> int:
+        return len(self._tasks)  # without copying the ids (the header asks every second)
+
+    @property
     def tasks(self) -> dict[int, TaskView]:
         return {jid: t.view for jid, t in self._tasks.items()}
 

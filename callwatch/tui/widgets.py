@@ -102,7 +102,7 @@ class StatusLine(Horizontal):
         if failing:
             tail.append(" │ ")
             tail.append(f"⚠ {failing} failing", style="bold red")
-        tail.append(f" │ {len(mon.watched)} watched")
+        tail.append(f" │ {mon.watched_count} watched")
         balance = mon.balance.last if mon.balance is not None else None
         if balance is not None:
             # Shorter forms on a narrow terminal: the whole line must fit.
