@@ -20,7 +20,7 @@ from typing import cast
 
 import pytest
 
-from callwatch.cli import demo_proc, monitor_cmd
+from callwatch.cli import demo_proc, main, monitor_cmd
 from callwatch.cli.demo import DemoMonitor
 from callwatch.cli.demo_proc import DemoSim, DemoSimError
 from callwatch.monitor import Update
@@ -105,6 +105,24 @@ def test_a_child_that_fails_at_once_is_one_clear_line(monkeypatch: pytest.Monkey
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["callwatch: the demo simulator ended before it listened (exit code 3): "
                    "ImportError: no uvicorn here"]
+
+
+def test_a_usage_error_ends_the_early_started_child(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """``callwatch --demo`` starts the simulator before parsing its options."""
+    started: list[DemoSim] = []
+
+    class Recorded(DemoSim):
+        def __init__(self) -> None:
+            super().__init__()
+            started.append(self)
+
+    monkeypatch.setattr(demo_proc, "DemoSim", Recorded)
+    with pytest.raises(SystemExit) as exit_:
+        main(["--demo", "--no-such-option"])
+    assert exit_.value.code == 2 and "--no-such-option" in capsys.readouterr().err
+    (sim,) = started
+    assert sim.proc.returncode is not None  # ended and reaped, not left to init
 
 
 async def test_a_child_that_never_gets_ready_is_a_message_not_a_hang() -> None:

@@ -134,3 +134,29 @@ class DemoSim:
         self._reader.join(STOP_TIMEOUT)  # its pipe ends with the child
         if proc.stdout is not None and not self._reader.is_alive():
             proc.stdout.close()
+
+
+_early: DemoSim | None = None
+
+
+def start_early() -> None:
+    """Start the child at once (``callwatch --demo``, before the monitor's own imports);
+    :func:`take` hands it over, :func:`drop_early` ends it if nobody took it."""
+    global _early
+    if _early is None:
+        _early = DemoSim()
+
+
+def take() -> DemoSim:
+    """The child started early, else one started now."""
+    global _early
+    sim, _early = _early, None
+    return sim or DemoSim()
+
+
+def drop_early() -> None:
+    """End a child that was started early and never taken (a usage error, --help)."""
+    global _early
+    sim, _early = _early, None
+    if sim is not None:
+        sim.close()

@@ -98,9 +98,9 @@ def _run_app(args: argparse.Namespace, ids: list[int]) -> int:
 
 
 def _start_demo_sim() -> DemoSim:
-    from callwatch.cli.demo_proc import DemoSim
+    from callwatch.cli import demo_proc
 
-    return DemoSim()
+    return demo_proc.take()  # usually started already, by callwatch.cli.main
 
 
 @contextlib.contextmanager
