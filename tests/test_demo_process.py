@@ -125,6 +125,19 @@ def test_a_usage_error_ends_the_early_started_child(monkeypatch: pytest.MonkeyPa
     assert sim.proc.returncode is not None  # ended and reaped, not left to init
 
 
+def test_a_child_that_cannot_be_started_is_one_clear_line(monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    monkeypatch.setattr(demo_proc, "child_command", lambda: [str(tmp_path / "no-python")])
+    for name in ("COLUMNS", "LINES"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["--demo"]) == 4
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("callwatch: cannot start the demo simulator: ")
+    assert "no-python" in line
+
+
 async def test_a_child_that_never_gets_ready_is_a_message_not_a_hang() -> None:
     sim = DemoSim(_fake_child("import sys; print('port 9', flush=True); sys.stdin.read()"))
     try:

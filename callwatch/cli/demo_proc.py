@@ -56,12 +56,15 @@ class DemoSim:
         # Run from the folder holding this very callwatch package: the child imports it.
         root = Path(callwatch.__file__).resolve().parent.parent
         env = {k: v for k, v in os.environ.items() if not k.startswith("CALLWATCH_")}
-        self.proc = subprocess.Popen(
-            list(command or child_command()), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, cwd=root, env=env,
-            # Its own session: the terminal's signals (^C, hang-up) reach the monitor only,
-            # which then ends the child itself.
-            start_new_session=os.name == "posix")
+        try:
+            self.proc = subprocess.Popen(
+                list(command or child_command()), stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=root, env=env,
+                # Its own session: the terminal's signals (^C, hang-up) reach the monitor
+                # only, which then ends the child itself.
+                start_new_session=os.name == "posix")
+        except OSError as exc:
+            raise DemoSimError(f"cannot start the demo simulator: {exc}") from None
         self._port: Future[int] = Future()
         self._ready: Future[None] = Future()
         self._lines: deque[str] = deque(maxlen=ERROR_LINES)
@@ -144,7 +147,8 @@ def start_early() -> None:
     :func:`take` hands it over, :func:`drop_early` ends it if nobody took it."""
     global _early
     if _early is None:
-        _early = DemoSim()
+        with suppress(DemoSimError):  # take() tries again, where errors are reported
+            _early = DemoSim()
 
 
 def take() -> DemoSim:
