@@ -28,6 +28,8 @@ from callwatch.sim.demo import DEMO_BRAND, DEMO_JOBS, DEMO_KEY, DEMO_SECRET, DEM
 from callwatch.sim.server import demo_state, make_server
 from tests.helpers.common import tmux_cmd
 
+pytestmark = pytest.mark.e2e  # real processes: the simulator child, uvicorn, tmux
+
 ROOT = Path(__file__).resolve().parent.parent
 NEVER_IN_THE_UI = ("starlette", "uvicorn", "callwatch.sim.app", "callwatch.sim.server",
                    "callwatch.sim.transport", "callwatch.sim.model")
@@ -297,7 +299,6 @@ def _demo_in_tmux(tmux: list[str], session: str, tmp_path: Path) -> tuple[int, i
     return monitor, child
 
 
-@pytest.mark.e2e
 def test_quitting_the_demo_ends_its_simulator(tmp_path: Path) -> None:
     tmux = tmux_cmd()
     session = f"cw-demo-q-{os.getpid()}"
@@ -316,7 +317,6 @@ def test_quitting_the_demo_ends_its_simulator(tmp_path: Path) -> None:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
 
 
-@pytest.mark.e2e
 def test_killing_the_demo_monitor_ends_its_simulator(tmp_path: Path) -> None:
     """SIGKILL: no handler, no finally; the child sees its stdin end."""
     tmux = tmux_cmd()
