@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import cast
@@ -24,8 +25,17 @@ from callwatch.cli import demo_proc, main, monitor_cmd
 from callwatch.cli.demo import DemoMonitor
 from callwatch.cli.demo_proc import DemoSim, DemoSimError
 from callwatch.monitor import Update
-from callwatch.sim.demo import DEMO_BRAND, DEMO_JOBS, DEMO_KEY, DEMO_SECRET, DEMO_SEED, demo_job_ids
-from callwatch.sim.server import demo_state, make_server
+from callwatch.sim import demo as sim_demo
+from callwatch.sim.demo import (
+    DEMO_BRAND,
+    DEMO_JOBS,
+    DEMO_KEY,
+    DEMO_SECRET,
+    DEMO_SEED,
+    FIRST_JOB_ID,
+    demo_job_ids,
+)
+from callwatch.sim.server import demo_state, make_server, serve_in_thread
 from tests.helpers.common import tmux_cmd
 
 pytestmark = pytest.mark.e2e  # real processes: the simulator child, uvicorn, tmux
@@ -77,6 +87,43 @@ async def test_the_child_serves_then_ends_at_its_stdins_end() -> None:
         assert sim.proc.stdin is not None
         sim.proc.stdin.close()
         assert sim.proc.wait(timeout=30) == 0
+    finally:
+        sim.close()
+
+
+def test_the_warm_up_asks_what_the_first_cycle_asks_and_is_answered() -> None:
+    """Signed and well formed: each answer is a success, so the warm-up went through the
+    same paths as the monitor's first requests (not a rejection's short cut)."""
+    state = demo_state(DEMO_JOBS, DEMO_SEED)
+    with serve_in_thread(state) as running:
+        port = int(running.base_url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            answers = []
+            for request in sim_demo._first_requests(port):
+                conn.sendall(request)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, body = data.split(b"\r\n\r\n", 1)
+                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                while len(body) < length:
+                    body += conn.recv(65536)
+                answers.append((head.split(b"\r\n")[0], json.loads(body)))
+    assert [status for status, _ in answers] == [b"HTTP/1.1 200 OK"] * 3
+    query, detail, balance = (body for _, body in answers)
+    assert query["code"] == 0 and len(query["data"]["records"]) == DEMO_JOBS
+    assert detail["code"] == 0 and detail["data"]["jobId"] == FIRST_JOB_ID
+    assert balance["status"] == "0"
+    assert dict(state.stats) == {"query": 1, "detail": 1, "balance": 1, "requests": 3,
+                                 "code0": 3}
+
+
+async def test_a_ready_childs_counters_start_with_the_monitors_requests() -> None:
+    sim = DemoSim()
+    try:
+        await sim.wait_ready()
+        with urllib.request.urlopen(f"{sim.base_url}/_sim/stats", timeout=10) as answer:
+            assert json.load(answer) == {}  # the warm-up's requests are not counted
     finally:
         sim.close()
 

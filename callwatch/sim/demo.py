@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import uvicorn
 
+    from callwatch.sim.app import SimState
+
 HOST = "127.0.0.1"
 DEMO_BRAND = "itnio"
 DEMO_KEY, DEMO_SECRET = "demo-key", "demo-secret"  # the simulator's default account
@@ -55,7 +57,49 @@ def listen() -> socket.socket:
     return sock
 
 
-async def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
+def _first_requests(port: int) -> list[bytes]:
+    """What the monitor's first cycle asks (signed, reads only): the list, a detail, the
+    balance."""
+    import json
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from callwatch.api.brands import Brand
+    from callwatch.api.convert import format_local_dt
+    from callwatch.api.signing import Secret, signed_headers
+
+    brand, now = Brand(DEMO_BRAND), datetime.now(UTC)
+    body = json.dumps({"current": 1, "size": 100, "params": {
+        "strTime": format_local_dt(now - timedelta(days=30)),
+        "endTime": format_local_dt(now + timedelta(days=1)), "statusList": []}}).encode()
+    head = "".join(f"{k}: {v}\r\n" for k, v in signed_headers(
+        DEMO_KEY, Secret(DEMO_SECRET), int(time.time())).items()) + f"Host: {HOST}:{port}\r\n"
+    return [f"POST {brand.voice_prefix}/group/call/query HTTP/1.1\r\n{head}"
+            f"Content-Length: {len(body)}\r\n\r\n".encode() + body,
+            f"GET {brand.voice_prefix}/group/call/detail/{FIRST_JOB_ID} HTTP/1.1\r\n"
+            f"{head}\r\n".encode(),
+            f"GET {brand.balance_path} HTTP/1.1\r\n{head}\r\n".encode()]
+
+
+async def _warm_up(port: int) -> None:
+    """Answer the first cycle's requests once before saying ready: a fresh process's
+    first answers are slower (first calls through uvicorn, the app, the models), and the
+    monitor's first frame waits for the first one. Best effort."""
+    import asyncio
+
+    reader, writer = await asyncio.open_connection(HOST, port)
+    try:
+        for request in _first_requests(port):
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            await reader.readexactly(length)
+    finally:
+        writer.close()
+
+
+async def _serve(server: uvicorn.Server, state: SimState, sock: socket.socket) -> None:
     import asyncio
     import signal
 
@@ -65,6 +109,12 @@ async def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
     if server.started:
         # uvicorn's graceful SIGTERM waits on open connections: nothing here to save.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        try:
+            await asyncio.wait_for(_warm_up(sock.getsockname()[1]), 5.0)
+        except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError):
+            pass
+        state.stats.clear()  # GET /_sim/stats counts the monitor's requests only
         print("ready", flush=True)
     await serving
 
@@ -84,7 +134,7 @@ def main() -> int:
               file=sys.stderr)
         return 1
     server = make_server(state, HOST, sock.getsockname()[1], ws="none")
-    asyncio.run(_serve(server, sock))
+    asyncio.run(_serve(server, state, sock))
     return 0
 
 
