@@ -49,14 +49,15 @@ def test_signal_quits_cleanly_and_restores_the_terminal(sig: signal.Signals,
         _wait(tmux, session, r"june-promo")
         assert _tmux(tmux, "display", "-p", "-t", session, "#{alternate_on}").strip() == "1"
         shell = int(_tmux(tmux, "display", "-p", "-t", session, "#{pane_pid}").strip())
-        child = int(subprocess.run(["pgrep", "-P", str(shell)], capture_output=True,
-                                   text=True, check=True).stdout.split()[0])
+        child = _child_of(shell)
+        simulator = _child_of(child)  # --demo's simulator process
         os.kill(child, sig)
         screen = _wait(tmux, session, r"__EXIT__\d+", timeout=10)
         assert "__EXIT__0" in screen, screen
         assert "Traceback" not in screen
         flags = _tmux(tmux, "display", "-p", "-t", session, "#{alternate_on} #{cursor_flag}")
         assert flags.split() == ["0", "1"], flags  # main screen, cursor shown
+        _until_ended(simulator, "the simulator outlived the monitor")
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
 
@@ -90,11 +91,22 @@ def test_the_app_ends_when_its_terminal_goes_away(tmp_path: Path) -> None:
     try:
         _wait(tmux, session, r"june-promo")
         pid = int(_tmux(tmux, "display", "-p", "-t", session, "#{pane_pid}").strip())
+        simulator = _child_of(pid)
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
-    deadline = time.monotonic() + 15
+    _until_ended(pid, "callwatch outlived its terminal")
+    _until_ended(simulator, "the simulator outlived callwatch")
+
+
+def _child_of(pid: int) -> int:
+    return int(subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True,
+                              check=True).stdout.split()[0])
+
+
+def _until_ended(pid: int, message: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
     while os.path.exists(f"/proc/{pid}") and _state(pid) != "Z":
-        assert time.monotonic() < deadline, "callwatch outlived its terminal"
+        assert time.monotonic() < deadline, message
         time.sleep(0.1)
 
 

@@ -36,6 +36,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = args.pop(0)
         module = importlib.import_module(COMMANDS[name][0])
         return int(module.run(name, args))
-    from callwatch.cli import monitor_cmd
+    if "--demo" not in args:
+        from callwatch.cli import monitor_cmd
 
-    return monitor_cmd.run("monitor", args)
+        return monitor_cmd.run("monitor", args)
+    from callwatch.cli import demo_proc
+
+    demo_proc.start_early()  # its simulator boots on the other core while the monitor loads
+    try:
+        from callwatch.cli import monitor_cmd
+
+        return monitor_cmd.run("monitor", args)
+    finally:
+        demo_proc.drop_early()

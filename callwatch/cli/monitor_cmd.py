@@ -22,6 +22,7 @@ from callwatch.cli.common import (
 
 if TYPE_CHECKING:
     from callwatch.api.client import ApiClient
+    from callwatch.cli.demo_proc import DemoSim
     from callwatch.monitor import Monitor
     from callwatch.store.config import Config
     from callwatch.store.resolve import Connection
@@ -84,10 +85,22 @@ def _run_app(args: argparse.Namespace, ids: list[int]) -> int:
     if "TEXTUAL_DRIVER" not in os.environ:
         for name in ("COLUMNS", "LINES"):
             os.environ.pop(name, None)
-    with _startup_gc():
-        app = _build_app(args, ids)
-    code = app.run()
+    # The demo's simulator first: it boots on the other core while Textual loads.
+    sim = _start_demo_sim() if args.demo else None
+    try:
+        with _startup_gc():
+            app = _build_app(args, ids, sim)
+        code = app.run()
+    finally:
+        if sim is not None:
+            sim.close()  # every way out (q, signals, errors): the child ends, reaped
     return int(code or 0) if app.return_code in (0, None) else int(app.return_code or 1)
+
+
+def _start_demo_sim() -> DemoSim:
+    from callwatch.cli import demo_proc
+
+    return demo_proc.take()  # usually started already, by callwatch.cli.main
 
 
 @contextlib.contextmanager
@@ -106,7 +119,8 @@ def _startup_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
+def _build_app(args: argparse.Namespace, ids: list[int],
+               sim: DemoSim | None = None) -> CallwatchApp:
     from callwatch.monitor import Monitor
     from callwatch.store.config import load_config
     from callwatch.tui.app import CallwatchApp
@@ -115,17 +129,13 @@ def _build_app(args: argparse.Namespace, ids: list[int]) -> CallwatchApp:
     if args.read_only:  # every profile's `actions = true` off, for this process only
         settings = replace(settings, profiles={
             name: replace(prof, actions=False) for name, prof in settings.profiles.items()})
-    if args.demo:
-        from callwatch.cli.demo import demo_client
-        from callwatch.sim.server import demo_state
+    if sim is not None:
+        from callwatch.cli.demo import DemoMonitor
 
-        state = demo_state(12)
-        monitor = Monitor(demo_client(state), interval=args.interval or 2.0,
-                          all_active=args.all_active)
-        monitor.watch(state.jobs)
-        _alerting(monitor, settings, "demo", rules=False)
+        demo = DemoMonitor(sim, interval=args.interval or 2.0, all_active=args.all_active)
+        _alerting(demo, settings, "demo", rules=False)
         settings = replace(settings, profiles={}, default_profile=None)
-        return CallwatchApp(monitor, account="demo", profile="demo", settings=settings,
+        return CallwatchApp(demo, account="demo", profile="demo", settings=settings,
                             initial=ids, persist=False, allow_actions=args.allow_actions)
     from callwatch.store.resolve import DEFAULT_INTERVAL  # keyring: not for the demo
 

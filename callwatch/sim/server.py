@@ -1,4 +1,5 @@
-"""Run the simulator on loopback with uvicorn (in-process: ``callwatch.sim.transport``)."""
+"""Run the simulator on loopback with uvicorn (``callwatch sim``, ``--demo``'s child
+process, tests); without sockets, in-process: ``callwatch.sim.transport``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from callwatch.sim.app import SimConfig, SimState, build_app
 
-if TYPE_CHECKING:  # uvicorn is imported when serving: ``callwatch --demo`` never needs it
+if TYPE_CHECKING:  # uvicorn is imported when serving, never by the monitor
     import uvicorn
 
 
@@ -31,12 +32,13 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
-def make_server(state: SimState, host: str, port: int, log_level: str = "warning"
-                ) -> uvicorn.Server:
+def make_server(state: SimState, host: str, port: int, log_level: str = "warning",
+                ws: str = "auto") -> uvicorn.Server:
+    """``ws="none"``: no websocket support (the API has none; skips looking for it)."""
     import uvicorn
 
     config = uvicorn.Config(
-        build_app(state), host=host, port=port, log_level=log_level,
+        build_app(state), host=host, port=port, log_level=log_level, ws=ws,
         # The app sets Date itself, from its own (possibly skewed) clock.
         date_header=False, server_header=False, access_log=False, lifespan="off",
         timeout_graceful_shutdown=1,

@@ -1,4 +1,5 @@
-"""The simulator served in-process through httpx, without sockets (``--demo``, fast tests)."""
+"""The simulator served in-process through httpx, without sockets (fast tests; ``--demo``
+runs it in a child process instead: ``callwatch.sim.demo``)."""
 
 from __future__ import annotations
 
