@@ -33,6 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from callwatch.api.client import ApiClient, RetryPolicy, Timeouts  # noqa: E402
+from callwatch.api.pool import WireSender  # noqa: E402
 from callwatch.api.signing import Secret  # noqa: E402
 from callwatch.api.types import Credentials  # noqa: E402
 from callwatch.monitor import Monitor, Update  # noqa: E402
@@ -283,11 +284,19 @@ class Recorder:
 
 
 async def post(base_url: str, path: str, body: dict[str, Any]) -> None:
-    """The simulator's unsigned control endpoints, over the same loopback socket."""
-    import httpx
+    """The simulator's unsigned control endpoints, over the same loopback socket.
 
-    async with httpx.AsyncClient(base_url=base_url, timeout=5) as http:
-        (await http.post(path, json=body)).raise_for_status()
+    Through callwatch's own HTTP, not httpx: importing httpx (and building its TLS
+    context) at the last burst added ~6 MiB to the RSS the soak then blamed on the
+    monitor."""
+    sender = WireSender(base_url, Timeouts(connect=5, read=5, write=5, pool=5), 1, {})
+    try:
+        reply = await sender.send("POST", path, {"Content-Type": "application/json"},
+                                  json.dumps(body).encode())
+    finally:
+        await sender.aclose()
+    if reply.status_code != 200:
+        raise RuntimeError(f"POST {path}: HTTP {reply.status_code}")
 
 
 async def soak_headless(cfg: SoakConfig, out: SoakReport, state: SimState,

@@ -16,6 +16,7 @@ import asyncio
 import zlib
 
 MAX_HEAD = 64 * 1024  # status line and headers
+RECV_BUFFER = 64 * 1024  # bytes read from the socket at a time
 MAX_BODY = 32 * 1024 * 1024  # after decompression too: a list page is ~20 KB
 _NO_BODY = frozenset((204, 304))
 _HEX = b"0123456789abcdefABCDEF"
@@ -133,13 +134,18 @@ def decode_body(body: bytes, headers: dict[str, str]) -> bytes:
     return out
 
 
-class Connection(asyncio.Protocol):
+class Connection(asyncio.BufferedProtocol):
     """One keep-alive connection: ``exchange`` writes a request and resolves with its
-    :class:`Reply`. The response is parsed as its bytes arrive."""
+    :class:`Reply`. The response is parsed as its bytes arrive.
+
+    The socket is read into one fixed buffer per connection (``get_buffer``), not into
+    a fresh 256 KiB bytes object per read as a plain protocol is: no allocation per
+    read, and none of the heap fragmentation that made a long soak's RSS creep."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._transport: asyncio.Transport | None = None
+        self._rx = memoryview(bytearray(RECV_BUFFER))
         self._buf = bytearray()
         self._reply: asyncio.Future[Reply] | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -156,7 +162,13 @@ class Connection(asyncio.Protocol):
         self._transport = transport  # type: ignore[assignment]
         self.alive = True
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._rx
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(self._rx[:nbytes])
+
+    def data_received(self, data: bytes | memoryview) -> None:
         if self._reply is None or self._reply.done():
             self.close()  # bytes nobody asked for: this connection is not safe to reuse
             return
@@ -217,7 +229,9 @@ class Connection(asyncio.Protocol):
         elif length >= 0 and len(self._buf) >= length:
             if len(self._buf) > length:
                 self.alive = False  # more than the response: never reuse this one
-            self._finish(bytes(self._buf[:length]))
+            with memoryview(self._buf) as whole:  # released before the buffer is reused
+                body = bytes(whole[:length])
+            self._finish(body)
         elif length < 0 and len(self._buf) > MAX_BODY:
             raise Malformed(f"response body is over the {MAX_BODY:,}-byte limit")
 
