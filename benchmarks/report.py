@@ -265,9 +265,13 @@ def startup_section(res: Results) -> list[str]:
             "Medians of interleaved runs, with bytecode caches as a pip install leaves "
             "them (one untimed run of each fills a private cache). First frame: from "
             "spawning the process until a task name and the footer are on a 160x50 "
-            "pseudo-terminal; the last row is compiled from source at every start "
+            "pseudo-terminal (`--demo` starts its simulator as a child process first "
+            "thing, which serves HTTP on loopback; the monitor talks to it as to the "
+            "API, and the child's start-up runs beside Textual's on the other core); "
+            "the last row is compiled from source at every start "
             "(PYTHONDONTWRITEBYTECODE), for the record. `status ID`: the installed "
-            "`callwatch` script, one task, to the exit.", "",
+            "`callwatch` script, one task, to the exit (callwatch's own HTTP: it does "
+            "not import httpx).", "",
             "| program | median | runs (ms) | ratio |", "| --- | ---: | --- | ---: |",
             row("Textual hello-world", res.frames[startup.HELLO], hello),
             row("callwatch --demo", res.frames[startup.DEMO], hello),
