@@ -383,3 +383,45 @@ async def test_tls_with_the_ca_from_ssl_cert_file(tmp_path: Path,
             with pytest.raises(NetworkError) as info:
                 await client.detail(5000601)
         assert "certificate verification failed for 127.0.0.1" in info.value.message
+
+
+async def test_an_unchanged_list_page_is_not_decoded_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same bytes for the same page: last time's data, no JSON decoding (an idle
+    account's every page, every cycle); other bytes, or another page, are decoded."""
+    from callwatch.api import client as client_mod
+    from callwatch.api.client import TimeWindow
+    from callwatch.api.models import RecordMemo
+
+    decoded: list[int] = []
+
+    class CountingJson:
+        dumps = staticmethod(json.dumps)
+
+        @staticmethod
+        def loads(raw: bytes) -> object:
+            decoded.append(len(raw))
+            return json.loads(raw)
+
+    monkeypatch.setattr(client_mod, "json", CountingJson)
+    page = json.dumps({"code": 0, "data": {"records": [DATA], "total": 1}}).encode()
+    moved = json.dumps({"code": 0, "data": {"records": [{**DATA, "success": 4}],
+                                            "total": 1}}).encode()
+    bodies = [page, page, moved, page, BODY, BODY]
+
+    async def answer(n: int, w: asyncio.StreamWriter) -> None:
+        w.write(ok(bodies[n]))
+
+    memo: RecordMemo = {}
+    async with server(answer) as (port, _), client_for(port) as client:
+        window = TimeWindow.last(1)
+        first = await client.query(window, None, 1, 100, memo=memo)
+        again = await client.query(TimeWindow.last(2), None, 1, 100, memo=memo)
+        assert again.records[0] is first.records[0] and len(decoded) == 1
+        changed = await client.query(window, None, 1, 100, memo=memo)
+        assert changed.records[0].success == 4 and len(decoded) == 2
+        other = await client.query(window, None, 2, 100, memo=memo)
+        assert other.records[0].success == 3 and len(decoded) == 3  # page 2: its own
+        await client.detail(5000601)
+        await client.detail(5000601)
+        assert len(decoded) == 5  # details are always decoded

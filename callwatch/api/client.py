@@ -12,13 +12,11 @@ import asyncio
 import json
 import math
 import random
-import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from callwatch.api.brands import DEFAULT_BRAND, Brand, normalize_base_url
 from callwatch.api.convert import format_local_dt
@@ -33,10 +31,10 @@ from callwatch.api.models import (
     parse_page_data,
     unwrap,
 )
-from callwatch.api.pool import make_sender
+from callwatch.api.pool import make_sender, network_message
 from callwatch.api.signing import signed_headers
 from callwatch.api.types import Credentials, TimeWindow, mask_key
-from callwatch.api.wire import ConnectFailed, Dropped, Malformed, Reply, WireError, WireTimeout
+from callwatch.api.wire import Reply, WireError, WireTimeout
 from callwatch.errors import (
     ApiTimeoutError,
     BadResponseError,
@@ -120,6 +118,8 @@ class ApiClient:
         self.clock_offset = 0.0  # server time minus local time, learnt from -16
         self.list_capped = False  # the last iter_query stopped at its page cap
         self.requests_sent = 0
+        # A list page's last answer (bytes, data): an unchanged page is not decoded again.
+        self._pages: dict[tuple[object, ...], tuple[bytes, object]] = {}
         # Told (endpoint, outcome: "ok" or an error kind, seconds) after each attempt.
         self.observer: Callable[[str, str, float], None] | None = None
 
@@ -302,7 +302,7 @@ class ApiClient:
         except WireError as exc:
             if not exc.network:
                 return _retry(NetworkError(f"HTTP failure: {exc.kind}"))
-            return _retry(NetworkError(_network_message(exc, self.base_url)))
+            return _retry(NetworkError(network_message(exc, self.base_url)))
 
         if resp.status_code != 200:
             if resp.status_code == 429:
@@ -312,13 +312,21 @@ class ApiClient:
                 resp.status_code,
             )
             return _retry(err) if resp.status_code >= 500 else _Outcome(error=err)
+        key = _page_key(path, body)
+        if key is not None and (last := self._pages.get(key)) and last[0] == resp.content:
+            return _Outcome(data=last[1])  # the very bytes of last time: nothing to decode
         try:
             decoded = json.loads(resp.content)
         except (ValueError, RecursionError):
             return _retry(BadResponseError(
                 f"the API answered with a body that is not JSON ({len(resp.content)} bytes)"))
         try:
-            return _Outcome(data=unwrap(decoded))
+            data = unwrap(decoded)
+            if key is not None:
+                if len(self._pages) >= MAX_LIST_PAGES:
+                    self._pages.clear()
+                self._pages[key] = (resp.content, data)
+            return _Outcome(data=data)
         except TimestampError as exc:
             return _Outcome(error=exc, resign=self._learn_offset(resp, offset))
         except ServerInternalError as exc:
@@ -344,35 +352,13 @@ class ApiClient:
         return True
 
 
-def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
-    """The TLS error behind a failed request, if any (it is chained, not wrapped)."""
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return None
-        if isinstance(seen, ssl.SSLError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-def _network_message(exc: Exception, base_url: str) -> str:
-    tls = _tls_failure(exc)
-    if isinstance(tls, ssl.SSLCertVerificationError):
-        host = urlsplit(base_url).hostname or base_url
-        return (f"certificate verification failed for {host}: "
-                f"{tls.verify_message or tls.reason}; for a private CA, point SSL_CERT_FILE "
-                "at its certificate bundle")
-    if tls is not None:
-        return f"TLS handshake with {base_url} failed: {tls.reason or type(tls).__name__}"
-    if isinstance(exc, ConnectFailed):
-        return f"cannot connect to {base_url} (refused or unreachable)"
-    if isinstance(exc, Malformed):
-        return f"{base_url} answered with a broken HTTP response ({exc})"
-    if isinstance(exc, Dropped):
-        return f"connection to {base_url} dropped mid-response"
-    kind = exc.kind if isinstance(exc, WireError) else type(exc).__name__
-    return f"network error talking to {base_url} ({kind})"
+def _page_key(path: str, body: object) -> tuple[object, ...] | None:
+    """Which list page a request asks for, its moving time window aside."""
+    if not isinstance(body, dict) or "current" not in body:
+        return None
+    params = body.get("params") or {}
+    return (path, body["current"], body.get("size"), str(params.get("statusList")),
+            params.get("searchCondition"))
 
 
 __all__ = [

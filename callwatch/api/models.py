@@ -168,7 +168,7 @@ def parse_job(record: object, *, detail: bool = False, memo: RecordMemo | None =
     if job_id is None:
         raise BadResponseError("task record has no usable jobId/taskId")
     hit = memo.get(job_id) if memo is not None else None
-    if hit is not None and hit[0] == record:
+    if hit is not None and (hit[0] is record or hit[0] == record):
         return hit[1]
     # Only the keys the record has (a list record has ~10 of the ~45 fields): the
     # others keep their default, None. A plain int needs no conversion; another raw

@@ -14,15 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import sys
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
-from callwatch.api.wire import ConnectFailed, Connection, Reply, WireError, WireTimeout
+from callwatch.api.wire import (
+    ConnectFailed,
+    Connection,
+    Dropped,
+    Malformed,
+    Reply,
+    WireError,
+    WireTimeout,
+)
 
 if TYPE_CHECKING:
-    import ssl
-
     from httpx import AsyncBaseTransport
 
     from callwatch.api.client import Timeouts
@@ -62,7 +69,6 @@ def make_sender(base_url: str, timeouts: Timeouts, max_connections: int,
 
 def tls_context() -> ssl.SSLContext:
     """The context httpx builds by default (``httpx._config.create_ssl_context``)."""
-    import ssl
     if os.environ.get("SSL_CERT_FILE"):
         ctx = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
     elif os.environ.get("SSL_CERT_DIR"):
@@ -182,3 +188,34 @@ class WireSender:
         except OSError as exc:  # refused, unreachable, no such host, TLS (ssl.SSLError)
             raise ConnectFailed(f"{type(exc).__name__}: {exc}") from exc
         return conn
+
+
+def tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind a failed request, if any (it is chained, not wrapped)."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def network_message(exc: Exception, base_url: str) -> str:
+    tls = tls_failure(exc)
+    if isinstance(tls, ssl.SSLCertVerificationError):
+        host = urlsplit(base_url).hostname or base_url
+        return (f"certificate verification failed for {host}: "
+                f"{tls.verify_message or tls.reason}; for a private CA, point SSL_CERT_FILE "
+                "at its certificate bundle")
+    if tls is not None:
+        return f"TLS handshake with {base_url} failed: {tls.reason or type(tls).__name__}"
+    if isinstance(exc, ConnectFailed):
+        return f"cannot connect to {base_url} (refused or unreachable)"
+    if isinstance(exc, Malformed):
+        return f"{base_url} answered with a broken HTTP response ({exc})"
+    if isinstance(exc, Dropped):
+        return f"connection to {base_url} dropped mid-response"
+    kind = exc.kind if isinstance(exc, WireError) else type(exc).__name__
+    return f"network error talking to {base_url} ({kind})"

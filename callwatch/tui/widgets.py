@@ -40,6 +40,7 @@ class StatusLine(Horizontal):
         self.account = account
         self.clock = clock
         self._last: tuple[Text, Text, Text] | None = None
+        self._widgets: list[Static] | None = None
         self.actions = False  # cancel/suspend enabled: said in the head, always
 
     def compose(self) -> ComposeResult:
@@ -53,8 +54,9 @@ class StatusLine(Horizontal):
         parts = self._parts()
         last = self._last
         self._last = parts
-        widgets = list(self.query(Static))
-        for i, (widget, text) in enumerate(zip(widgets, parts, strict=True)):
+        if self._widgets is None:  # found once: this runs every second
+            self._widgets = list(self.query(Static))
+        for i, (widget, text) in enumerate(zip(self._widgets, parts, strict=True)):
             if last is None or last[i] != text:
                 # Same width: repaint just this part; another width moves its neighbours.
                 same = last is not None and last[i].cell_len == text.cell_len
