@@ -291,17 +291,23 @@ async def test_a_silent_server_is_a_read_timeout() -> None:
 
 
 async def test_a_slow_but_steady_body_is_not_a_timeout() -> None:
-    """The read timeout runs from the last bytes received, not from the request."""
+    """The read timeout runs from the last bytes received, not from the request: the
+    body takes twice the timeout, each gap a sixth of it."""
+    step = len(BODY) // 12 + 1
+
     async def answer(n: int, w: asyncio.StreamWriter) -> None:
         w.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(BODY))
-        for i in range(0, len(BODY), 20):
-            w.write(BODY[i:i + 20])
+        for i in range(0, len(BODY), step):
             await w.drain()
             await asyncio.sleep(0.1)
+            w.write(BODY[i:i + step])
 
-    timeouts = Timeouts(connect=2, read=0.5, write=2, pool=2)
+    timeouts = Timeouts(connect=2, read=0.6, write=2, pool=2)
     async with server(answer) as (port, _), client_for(port, timeouts=timeouts) as client:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         assert (await client.detail(5000601)).task_name == "wire"
+        assert loop.time() - started > 0.6  # longer than the timeout, yet no timeout
 
 
 async def test_a_refused_connection_says_so() -> None:

@@ -30,36 +30,35 @@ class WireError(Exception):
     network = False
 
 
-class ConnectFailed(WireError):
-    kind = "ConnectError"
+class _NetworkFailure(WireError):
     network = True
 
 
-class Dropped(WireError):
-    """The server closed the connection, or broke HTTP, before the response was whole."""
+class ConnectFailed(_NetworkFailure):
+    kind = "ConnectError"
+
+
+class Dropped(_NetworkFailure):
+    """The server closed the connection before the response was whole."""
 
     kind = "RemoteProtocolError"
-    network = True
 
 
-class Malformed(WireError):
+class Malformed(_NetworkFailure):
     """The server's bytes are not an HTTP response callwatch can read."""
 
     kind = "RemoteProtocolError"
-    network = True
 
 
-class ReadFailed(WireError):
+class ReadFailed(_NetworkFailure):
     kind = "ReadError"
-    network = True
 
 
-class WireTimeout(WireError):
+class WireTimeout(_NetworkFailure):
     def __init__(self, phase: str) -> None:
         super().__init__(f"{phase} timeout")
         self.phase = phase
         self.kind = f"{phase.capitalize()}Timeout"
-        self.network = True
 
 
 class Reply:
