@@ -203,3 +203,23 @@ def test_crash_output_never_shows_locals_or_secrets(tmp_path: object) -> None:
     assert proc.returncode != 0
     assert "deliberate crash" in out  # the traceback is shown ...
     assert "canary" not in out  # ... but not the locals
+
+
+async def test_a_removed_task_does_not_come_back_with_the_next_batch() -> None:
+    """An answer for the task is waiting for the next flush when it is removed: the
+    flush must not put its row back (it once did: a ghost row nobody updates)."""
+    from callwatch.monitor import Update
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        main, victim = app.main, 5000601
+        view = app.monitor.view(victim)
+        assert view is not None and app.monitor.cycles > 0
+        main.take_update(Update(app.monitor.now(), (view,), (), (), (), 1, True))
+        assert main._flush_timer is not None  # batched: waiting for the flush
+        app.monitor.unwatch([victim])
+        main.forget([victim])
+        main.flush()
+        assert victim not in main.table.visible_ids()
+        assert victim not in main.table.views

@@ -213,6 +213,8 @@ class MainScreen(Screen[None]):
         self.update_info()
 
     def forget(self, ids: list[int]) -> None:
+        for jid in ids:  # an answer still waiting for the next flush must not bring it back
+            self._pending.pop(jid, None)
         self.table.forget(ids)
         self._selection_changed()
         self.update_info()
