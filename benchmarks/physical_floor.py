@@ -13,15 +13,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
-import time
 from typing import Any
 
 import httpx
 
 from benchmarks.bench_sim import KEY, SECRET
+from benchmarks.floor_parse import cpu_per_cycle
 from callwatch.api.client import ApiClient, Credentials
-from callwatch.api.models import Job, RecordMemo, parse_page
+from callwatch.api.models import Job, parse_page
 from callwatch.api.signing import Secret
 from callwatch.monitor import Monitor
 
@@ -59,28 +58,6 @@ async def record(base_url: str, cycles: int, interval: float) -> list[list[bytes
     finally:
         await client.aclose()
     return out
-
-
-def parse_cycle(pages: list[bytes], memo: RecordMemo) -> int:
-    records = 0
-    for body in pages:
-        records += len(parse_page(json.loads(body), memo).records)
-    return records
-
-
-def cpu_per_cycle(cycles: list[list[bytes]], repeats: int = 3) -> tuple[float, int]:
-    """The least CPU per cycle over ``repeats`` passes (each from an empty memo)."""
-    best, records = float("inf"), 0
-    for _ in range(repeats):
-        memo: RecordMemo = {}
-        parse_cycle(cycles[0], memo)  # the cycle before: its records are the memo
-        times = []
-        for pages in cycles[1:]:
-            t0 = time.process_time()
-            records = parse_cycle(pages, memo)
-            times.append(time.process_time() - t0)
-        best = min(best, statistics.mean(times))
-    return best, records
 
 
 def _columns(job: Job) -> tuple[object, ...]:

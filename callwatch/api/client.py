@@ -15,7 +15,6 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from callwatch.api.brands import DEFAULT_BRAND, Brand, normalize_base_url
@@ -339,6 +338,8 @@ class ApiClient:
         date = resp.headers.get("date")
         if not date or "age" in resp.headers:
             return False
+        from email.utils import parsedate_to_datetime  # only after a clock complaint
+
         try:
             server = parsedate_to_datetime(date).timestamp()
         except (TypeError, ValueError, IndexError, OverflowError):

@@ -97,7 +97,12 @@ class WatchList:
         return changed, finished
 
     def _active_ids(self) -> list[int]:
-        return [jid for jid, t in self._tasks.items() if not t.view.missing and not t.finished]
+        """Watched tasks neither missing nor finished (``TaskState.finished``, inline:
+        this runs over every task every cycle)."""
+        finished = FINISHED_CODES
+        return [jid for jid, t in self._tasks.items()
+                if not (v := t.view).missing and (v.job is None
+                                                  or v.job.status_code not in finished)]
 
     def mark_outside_list(self, job_ids: Iterable[int]) -> None:
         for jid in job_ids:

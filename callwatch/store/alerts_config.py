@@ -7,7 +7,6 @@ Like the rest of the file, a bad value never crashes: it is ignored with a warni
 from __future__ import annotations
 
 import math
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +76,8 @@ def _exec(value: object, where: str, warnings: list[str]) -> tuple[str, ...]:
         return ()
     try:
         if isinstance(value, str):
+            import shlex  # only for a rule that has a command line
+
             return tuple(shlex.split(value))
         if isinstance(value, list) and value and all(isinstance(a, str) for a in value):
             return tuple(value)

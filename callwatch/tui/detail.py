@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -41,17 +42,51 @@ def _opt(value: object) -> str:
     return str(value)
 
 
-def _group(title: str, rows: list[Row]) -> Table:
-    """A titled label/value grid (used for the group whose values may wrap)."""
-    table = Table.grid(padding=(0, 1))
-    table.add_column(style="dim", no_wrap=True)
-    table.add_column(overflow="fold", max_width=44)
-    table.title = title
-    table.title_justify = "left"
-    table.title_style = "bold"
+VALUE_WIDTH = 44  # the config group's values fold at this many cells
+
+
+def _fold(value: Text, width: int) -> list[Text]:
+    """``value`` in lines of at most ``width`` cells: broken between words, and inside a
+    word only when it is longer than a line (Rich's "fold")."""
+    if value.cell_len <= width:
+        return [value]
+    offsets: list[int] = []
+    used = 0  # cells on the current line
+    for match in re.finditer(r"\S+\s*", value.plain):
+        word = match.group().rstrip()
+        size = cell_len(word)
+        if used and used + size > width:
+            offsets.append(match.start())
+            used = 0
+        start = match.start()
+        while size > width:  # a word longer than a line: cut it
+            cut, cells = start, 0
+            while cells + cell_len(value.plain[cut]) <= width:
+                cells += cell_len(value.plain[cut])
+                cut += 1
+            offsets.append(cut)
+            start, size = cut, size - cells
+        used += size + cell_len(match.group()) - cell_len(word)
+    pieces = value.divide(offsets)
+    for piece in pieces:
+        piece.rstrip()
+    return [p for p in pieces if p.plain]
+
+
+def _group(title: str, rows: list[Row], width: int) -> Text:
+    """A titled label/value group whose long values fold under their column. Plain
+    lines, not a Rich table grid: a third of the first frame's render went there."""
+    label_width = max((len(label) for label, _ in rows), default=0)
+    room = max(1, min(VALUE_WIDTH, width - label_width - 1))
+    indent = " " * (label_width + 1)
+    out = Text(no_wrap=True)
+    out.append(title, style="bold")
     for label, value in rows:
-        table.add_row(label, value if isinstance(value, Text) else Text(value))
-    return table
+        for n, piece in enumerate(_fold(value if isinstance(value, Text) else Text(value), room)):
+            out.append("\n")
+            out.append(f"{label:<{label_width}} " if n == 0 else indent, style="dim")
+            out.append_text(piece)
+    return out
 
 
 def _lines(title: str, rows: list[Row]) -> list[Text]:
@@ -87,7 +122,8 @@ def _progress(percent_text: str, spark: str) -> Text:
     return out
 
 
-def _groups(view: TaskView, fresh: Freshness) -> tuple[list[list[Text]], Table]:
+def _groups(view: TaskView, fresh: Freshness, width: int
+            ) -> tuple[list[list[Text]], Text]:
     job = view.job or Job(view.job_id)
     spark = fresh.spark
     progress: list[Row] = [
@@ -140,7 +176,7 @@ def _groups(view: TaskView, fresh: Freshness) -> tuple[list[list[Text]], Table]:
     ]
     return ([_lines("Progress", progress), _lines("Outcomes", outcomes),
              _lines("Agent transfer", agents), _lines("Timing", timing)],
-            _group("Content / config", config))
+            _group("Content / config", config, width))
 
 
 COLUMN_WIDTH = 33
@@ -186,9 +222,9 @@ def _issue_line(view: TaskView, fresh: Freshness) -> Text | None:
 
 
 def detail_parts(view: TaskView | None, width: int = 120, fresh: Freshness | None = None
-                 ) -> tuple[RenderableType, Table | None]:
+                 ) -> tuple[RenderableType, Text | None]:
     """The pane's two parts: what moves (title, problem, the numbers) and the content /
-    config group, which rarely changes and is the dear one to render (a Rich table)."""
+    config group, which rarely changes (drawn again only when it does)."""
     if view is None:
         return Text("No task selected. Press a to add job ids, b to browse the account.",
                     style="dim"), None
@@ -202,7 +238,7 @@ def detail_parts(view: TaskView | None, width: int = 120, fresh: Freshness | Non
         title.append("  the API has no task with this id (-24); d removes it", style="red")
     elif view.job is not None and not view.job.has_detail and view.issue is None:
         title.append("  (detail loading…)", style="dim")
-    columns, config = _groups(view, fresh)
+    columns, config = _groups(view, fresh, width)
     issue = _issue_line(view, fresh)
     parts = [title] if issue is None else [title, issue]
     return Group(*parts, _grid(columns, width)), config
@@ -214,13 +250,11 @@ def detail_renderable(view: TaskView | None, width: int = 120,
     return moving if config is None else Group(moving, config)
 
 
-def _config_key(config: Table | None, width: int) -> tuple[object, ...] | None:
-    """What the config part shows: its rows' texts and styles (None: no part)."""
+def _config_key(config: Text | None, width: int) -> tuple[object, ...] | None:
+    """What the config part shows: its text and styles (None: no part)."""
     if config is None:
         return None
-    cells = tuple((c.plain, str(c.style), tuple(c.spans)) if isinstance(c, Text) else repr(c)
-                  for col in config.columns for c in col.cells)
-    return (width, cells)
+    return (width, config.plain, tuple(config.spans))
 
 
 def _shape(view: TaskView | None, width: int, fresh: Freshness) -> tuple[object, ...]:

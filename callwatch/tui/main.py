@@ -173,7 +173,7 @@ class MainScreen(Screen[None]):
         self._last_flush = time.monotonic()
         views, self._pending = self._pending, {}
         table = self.table
-        table.apply(views.values())
+        table.apply(views)
         self.banner.show(mon.problems)
         selected = table.selected_id
         if selected is not None and selected in views:

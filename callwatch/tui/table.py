@@ -10,7 +10,7 @@ nothing and cost a dict write per update.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from rich.segment import Segment
 from rich.text import Text
@@ -133,16 +133,25 @@ class JobTable(ScrollView, can_focus=True):
 
     # --- data ----------------------------------------------------------------------
 
-    def apply(self, views: Iterable[TaskView]) -> None:
-        """Take new views; repaint only the cells on screen that changed; re-order once.
+    def apply(self, views: Iterable[TaskView] | Mapping[int, TaskView]) -> None:
+        """Take new views (by id, or a list); repaint only the cells on screen that
+        changed; re-order once.
 
         Per view this is a few dict operations: cells are built only for rows on
         screen, so the cost of a cycle does not grow with the rows off screen."""
-        reorder = False
         needle, key, keys = self.filter_text, self.sort_key, self._keys
         drawn, index, all_views = self._rows, self._index, self.views
+        if not needle and key == "id":
+            # The default view (no filter, by id): a view changes no row's place, so
+            # the rows to add and to repaint are set operations, not a loop per view.
+            by_id = views if isinstance(views, Mapping) else {v.job_id: v for v in views}
+            reorder = not by_id.keys() <= all_views.keys()
+            all_views.update(by_id)
+            self._place(reorder, list(by_id.keys() & drawn.keys()))
+            return
+        reorder = False
         repaint: list[int] = []
-        for view in views:
+        for view in views.values() if isinstance(views, Mapping) else views:
             jid = view.job_id
             known = jid in all_views
             all_views[jid] = view
@@ -158,9 +167,14 @@ class JobTable(ScrollView, can_focus=True):
                     reorder = True
             if jid in drawn:
                 repaint.append(jid)
+        self._place(reorder, repaint)
+
+    def _place(self, reorder: bool, repaint: list[int]) -> None:
+        """Re-order when asked (the rows moved: all on screen are drawn again), else
+        repaint the rows on screen whose view changed."""
         if reorder and self._reorder(self.selected_id):
-            for jid in repaint:  # the rows moved: everything on screen is repainted
-                drawn.pop(jid, None)
+            for jid in repaint:
+                self._rows.pop(jid, None)
             return
         for jid in repaint:
             self._repaint(jid)

@@ -1,0 +1,35 @@
+"""The physical floor's work: list pages through ``json.loads`` and callwatch's parser
+alone (no network, no diffing, no screen). Shared by ``benchmarks.physical_floor`` (pages
+recorded in a process of its own) and ``benchmarks.live_app`` (the very pages the app
+received in a CPU window, timed after it). No httpx here: the app's process imports it."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+
+from callwatch.api.models import RecordMemo, parse_page
+
+
+def parse_cycle(pages: list[bytes], memo: RecordMemo) -> int:
+    records = 0
+    for body in pages:
+        records += len(parse_page(json.loads(body), memo).records)
+    return records
+
+
+def cpu_per_cycle(cycles: list[list[bytes]], repeats: int = 3) -> tuple[float, int]:
+    """The least CPU per cycle over ``repeats`` passes, each from an empty memo warmed
+    by the first cycle (as the client's memo holds the cycle before)."""
+    best, records = float("inf"), 0
+    for _ in range(repeats):
+        memo: RecordMemo = {}
+        parse_cycle(cycles[0], memo)
+        times = []
+        for pages in cycles[1:]:
+            t0 = time.process_time()
+            records = parse_cycle(pages, memo)
+            times.append(time.process_time() - t0)
+        best = min(best, statistics.mean(times))
+    return best, records
