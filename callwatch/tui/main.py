@@ -69,13 +69,20 @@ class MainScreen(Screen[None]):
         self._pending: dict[int, TaskView] = {}
         self._flush_timer: Timer | None = None
         self._last_flush = float("-inf")
+        self._cw: CallwatchApp | None = None
 
     @property
     def cw(self) -> CallwatchApp:
-        from callwatch.tui.app import CallwatchApp
+        """The app, found once (Textual's ``app`` is a context lookup, and this is asked
+        for every row on screen every second)."""
+        app = self._cw
+        if app is None:
+            from callwatch.tui.app import CallwatchApp
 
-        assert isinstance(self.app, CallwatchApp)
-        return self.app
+            found = self.app
+            assert isinstance(found, CallwatchApp)
+            app = self._cw = found
+        return app
 
     def compose(self) -> ComposeResult:
         app = self.cw
@@ -178,6 +185,8 @@ class MainScreen(Screen[None]):
         selected = table.selected_id
         if selected is not None and selected in views:
             self.show_detail(mon.view(selected))
+        else:
+            self._age_detail(clock_only=False)  # a new sample moves its sparkline
         if table.selected_id is None and table.row_count:
             table.move_cursor(0)
         self.status.tick()
@@ -190,23 +199,32 @@ class MainScreen(Screen[None]):
         confirmed = mon.confirmed_at(job_id)
         if confirmed is None or mon.paused:
             return None
+        unreachable = mon.unreachable
+        age = mon.now() - confirmed
+        if not unreachable and age <= 2 * mon.effective_interval + 2:
+            return None  # fresh (most rows, every second): the view is not needed
         view = mon.view(job_id)
         if view is None or view.missing or (view.job is not None and view.job.state.finished
                                             and view.issue is None):
             return None  # final values: they do not age
-        age = mon.now() - confirmed
-        if mon.unreachable or age > 2 * mon.effective_interval + 2:
-            return stale_mark(age)
-        return None
+        return stale_mark(age)
 
     def tick(self) -> None:
         """Every second: the header's age, and rows turning stale."""
         self.status.tick()
         self.table.tick()
+        self._age_detail(clock_only=True)
+
+    def _age_detail(self, *, clock_only: bool) -> None:
+        """The detail pane's age marks (and, after new samples, its sparkline), when
+        they changed. ``clock_only``: only time passed, so the sparkline stands."""
         if self.detail_inline and self.table.selected_id is not None:
             pane = self.query_one("#detail", DetailPane)
-            if pane.view is not None and pane.fresh != self._fresh(pane.view.job_id):
-                pane.show(pane.view, self._fresh(pane.view.job_id))
+            if pane.view is not None:
+                fresh = self._fresh(pane.view.job_id,
+                                    pane.fresh.spark if clock_only else None)
+                if fresh != pane.fresh:
+                    pane.show(pane.view, fresh)
 
     def add_views(self, views: list[TaskView]) -> None:
         self.table.apply(views)
@@ -219,9 +237,10 @@ class MainScreen(Screen[None]):
         self._selection_changed()
         self.update_info()
 
-    def _fresh(self, job_id: int | None) -> Freshness:
+    def _fresh(self, job_id: int | None, spark: str | None = None) -> Freshness:
         """What the detail pane says about the age of a task's values (coarse, so that
-        the pane repaints when it changes, not at every tick)."""
+        the pane repaints when it changes, not at every tick); ``spark``: the sparkline
+        already drawn (it changes with the samples, not with the clock)."""
         mon = self.cw.monitor
         view = mon.view(job_id) if job_id is not None else None
         if view is None or job_id is None:
@@ -232,7 +251,9 @@ class MainScreen(Screen[None]):
         age = coarse_age(now - confirmed) if confirmed is not None and (
             stale or view.issue is not None) else None
         issue_for = coarse_age(now - view.issue.since) if view.issue is not None else None
-        return Freshness(sparkline(mon.sparkline(job_id), SPARK_POINTS), age, stale, issue_for)
+        if spark is None:
+            spark = sparkline(mon.sparkline(job_id), SPARK_POINTS)
+        return Freshness(spark, age, stale, issue_for)
 
     def show_detail(self, view: TaskView | None) -> None:
         fresh = self._fresh(view.job_id if view else None)

@@ -41,6 +41,7 @@ class StatusLine(Horizontal):
         self.clock = clock
         self._last: tuple[Text, Text, Text] | None = None
         self._widgets: list[Static] | None = None
+        self._key_last: tuple[object, ...] | None = None
         self.actions = False  # cancel/suspend enabled: said in the head, always
 
     def compose(self) -> ComposeResult:
@@ -51,6 +52,10 @@ class StatusLine(Horizontal):
         self.tick()
 
     def tick(self) -> None:
+        key = self._key()
+        if key == self._key_last:
+            return  # nothing the line shows has changed (most seconds)
+        self._key_last = key
         parts = self._parts()
         last = self._last
         self._last = parts
@@ -61,6 +66,23 @@ class StatusLine(Horizontal):
                 # Same width: repaint just this part; another width moves its neighbours.
                 same = last is not None and last[i].cell_len == text.cell_len
                 widget.update(text, layout=not same)
+
+    def _key(self) -> tuple[object, ...]:
+        """Everything the line depends on, cheaply (``_parts`` builds three texts): the
+        age as its label would say it, and the monitor's figures."""
+        mon = self.monitor
+        now, eff = self.clock(), mon.effective_interval
+        if mon.paused:
+            age: object = ("paused", duration(now - mon.paused_at)
+                           if mon.paused_at is not None else "")
+        elif mon.last_success is None:
+            age = None
+        else:
+            ago = max(0.0, now - mon.last_success)
+            age = "fresh" if ago <= eff + 2 else (duration(ago), age_style(ago, eff))
+        balance = mon.balance.last if mon.balance is not None else None
+        return (age, self.account, self.actions, mon.interval, mon.backoff, eff,
+                mon.failing, mon.watched_count, balance, self.size.width)
 
     def build(self) -> Text:
         """The whole line as one text (for tests and logs)."""
