@@ -23,14 +23,16 @@ import asyncio
 import cProfile
 import gc
 import json
+import marshal
 import os
 import resource
+import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from benchmarks.bench_sim import KEY, SECRET
-from benchmarks.floor_parse import cpu_per_cycle
 from benchmarks.keyprobe import KeyProber
 from benchmarks.livesim import clear_stats, read_stats, sim_ids
 from benchmarks.profiles import top_lines
@@ -155,16 +157,29 @@ class PageTap:
 
         sender.send = tapped  # type: ignore[method-assign,assignment]
 
-    def floor(self) -> dict[str, Any]:
-        """CPU per cycle of ``json.loads`` and the parser over the pages kept (then
-        dropped): the cycles that ended (one still running is partial)."""
+    async def floor(self) -> dict[str, Any]:
+        """CPU per cycle of ``json.loads`` and the parser over the pages kept: the cycles
+        that ended (one still running is partial). Timed in a process of its own (a
+        fresh heap, and none of its garbage left in this one's RSS); the pages are
+        dropped here."""
         ended = self.app.monitor.cycles
         kept = [self.cycles[n] for n in sorted(self.cycles) if n < ended]
         self.cycles, self.on = {}, False
         if len(kept) < 2:
             return {}
-        cpu_cycle, records = cpu_per_cycle(kept)
-        return {"cpu_per_cycle": cpu_cycle, "records": records, "cycles": len(kept) - 1}
+        with tempfile.NamedTemporaryFile(suffix=".pages") as f:
+            marshal.dump(kept, f)
+            f.flush()
+            del kept
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "benchmarks.floor_parse", f.name,
+                stdout=asyncio.subprocess.PIPE)
+            out, _ = await proc.communicate()
+        for line in out.decode().splitlines():
+            if line.startswith("RESULT="):
+                result: dict[str, Any] = json.loads(line.split("=", 1)[1])
+                return result
+        raise RuntimeError("benchmarks.floor_parse gave no result")
 
 
 async def until(check: Callable[[], bool], timeout: float, what: str,
@@ -211,7 +226,7 @@ async def measure_cpu(app: CallwatchApp, log: CycleLog, base_url: str,
     requests = (await asyncio.to_thread(read_stats, base_url)).get("requests", 0)
     entries = log.entries[e0:]
     starts = [s for s, _, _ in entries]
-    floor = tap.floor() if tap is not None else {}
+    floor = await tap.floor() if tap is not None else {}
     return {
         "floor": floor,
         "cycles": n, "cpu": c, "wall": w, "cpu_per_cycle": c / n, "share": c / w,

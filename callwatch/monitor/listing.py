@@ -77,9 +77,9 @@ class ListPass:
             if client is not mon.client:
                 return None  # the account was switched meanwhile
             records = page.records[:PAGE_SIZE]  # a page is 100 records, whatever it holds
-            seen.update(j.job_id for j in records)
-            mon.apply_records(records, discovered=[j.job_id for j in records] if discover
-                              else ())
+            ids = [j.job_id for j in records]
+            seen.update(ids)
+            mon.apply_records(records, discovered=ids if discover else ())
             return page
 
         first = await fetch(1)

@@ -45,10 +45,14 @@ class WatchList:
         return task.history.progress_series() if task else ()
 
     def watch(self, job_ids: Iterable[int]) -> list[int]:
+        tasks = self._tasks
+        ids = job_ids if isinstance(job_ids, list | tuple) else list(job_ids)
+        if not ids or set(ids) <= tasks.keys():  # discovery names them all, every cycle
+            return []
         added = []
-        for jid in job_ids:
-            if jid not in self._tasks:
-                self._tasks[jid] = TaskState(TaskView(jid))
+        for jid in ids:
+            if jid not in tasks:
+                tasks[jid] = TaskState(TaskView(jid))
                 added.append(jid)
         return added
 
