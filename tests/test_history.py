@@ -46,3 +46,33 @@ def test_hostile_numbers_are_clamped_and_a_full_history_is_small() -> None:
     assert max(h.progress_series()) == 100.0
     size = sum(sys.getsizeof(b) for b in (h._at, h._called, h._progress)) + sys.getsizeof(h)
     assert size < 1200, size  # ~1 KB a task (the object version held ~16 KB)
+
+
+def test_record_is_add_then_throughput_whatever_arrives() -> None:
+    """``record`` does both in one body (the hot path): for any sequence, including
+    missing and hostile values and irregular times, it answers as the two steps do."""
+    import random
+
+    rnd = random.Random(7)
+    for _ in range(100):
+        one, two = History(), History()
+        at, count = 0.0, 0
+        for _ in range(150):
+            at += rnd.choice([0.5, 1.0, 2.0, 5.0, 30.0])
+            count += rnd.choice([0, 1, 5, 100])
+            called = rnd.choice([count, count, None, -5, 2**40])
+            progress = rnd.choice([50.0, None, float("nan"), 150.0, 3.25])
+            calling = rnd.random() < 0.8
+            got = one.record(at, called, progress, calling)
+            if called is not None:
+                two.add(at, called, progress)
+            assert got == (two.throughput() if calling else None)
+        assert one.progress_series() == two.progress_series() and len(one) == len(two)
+
+
+def test_a_short_history_shows_only_its_samples() -> None:
+    h = History()
+    assert len(h) == 0 and h.progress_series() == ()
+    for n in range(3):
+        h.add(float(n), n, 10.0 * n)
+    assert len(h) == 3 and h.progress_series() == (0.0, 10.0, 20.0)

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from callwatch.api.convert import to_datetime
 from callwatch.api.models import JobState, parse_detail, parse_job, parse_page, unwrap
 from callwatch.errors import (
     ApiError,
@@ -141,3 +142,16 @@ def test_merge_keeps_detail_fields_when_a_list_record_arrives() -> None:
     merged = detail.merged(newer)
     assert merged.text == "12312312" and merged.call_num == 1 and merged.has_detail
     assert merged.to_api_dict()["createdTime"] == "2024-06-03T18:34:56+08:00"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2024-06-01 10:00:00", datetime(2024, 6, 1, 10, 0, 0, tzinfo=UTC8)),  # the API's form
+    ("2024-6-1 9:05:00", datetime(2024, 6, 1, 9, 5, 0, tzinfo=UTC8)),  # unpadded
+    ("2024-06-01T10:00:00+00:00", datetime(2024, 6, 1, 18, 0, 0, tzinfo=UTC8)),
+    ("2024-06-01 10:00:00.500", datetime(2024, 6, 1, 10, 0, 0, 500000, tzinfo=UTC8)),
+    (" 2024-06-01 10:00:00 ", datetime(2024, 6, 1, 10, 0, 0, tzinfo=UTC8)),
+    ("2024-13-01 10:00:00", None), ("yesterday", None), ("", None), ("9" * 70, None),
+])
+def test_date_texts_in_every_form_the_api_was_seen_to_send(text: str,
+                                                           expected: datetime | None) -> None:
+    assert to_datetime(text) == expected

@@ -154,6 +154,18 @@ async def test_all_active_discovers_new_tasks() -> None:
     now = state.clock.now()
     active = {j.job_id for j in state.jobs.values() if j.status_at(now) in (0, 1, 5, 6)}
     assert set(r.added) == active == set(mon.watched)
+    again = await mon.run_cycle()  # every page names them all again: none is new
+    assert again.added == () and set(mon.watched) >= active
+
+
+def test_watch_adds_the_new_ids_once_in_order() -> None:
+    from callwatch.monitor.watchlist import WatchList
+
+    w = WatchList(lambda: 0.0)
+    assert w.watch([5, 3, 5, 9]) == [5, 3, 9]
+    assert w.watch([3, 9, 5]) == [] and w.watch(()) == []
+    assert w.watch(iter([9, 1, 1, 7])) == [1, 7]
+    assert w.watched == [5, 3, 9, 1, 7]
 
 
 async def test_requests_per_cycle_with_1000_active_tasks_counted_at_server() -> None:

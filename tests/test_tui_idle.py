@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 from textual.pilot import Pilot
@@ -172,3 +173,56 @@ async def test_the_filter_works_when_slash_comes_before_its_input() -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert table.has_focus and not app.main.query_one("#filter").display
+
+
+async def test_the_status_line_redraws_when_what_it_says_changes_and_only_then() -> None:
+    """Every second the line asks whether anything it shows changed (cheaply) and builds
+    its texts only then: an idle monitor repaints nothing, a late one shows each second."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    from callwatch.monitor import Monitor
+    from callwatch.tui.widgets import StatusLine
+    from tests.helpers.common import make_client
+
+    now = [1000.0]
+    mon = Monitor(make_client("http://127.0.0.1:9"), interval=5.0, clock=lambda: now[0])
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield StatusLine(mon, "acct", lambda: now[0], id="status")
+
+    async with Host().run_test(size=(120, 3)) as pilot:
+        status = pilot.app.query_one(StatusLine)
+        said: list[str] = []
+        for widget in status.query(Static):
+            original = widget.update
+
+            def spy(content: object = "", *, layout: bool = True,
+                    _o: Callable[..., None] = original) -> None:
+                said.append(str(getattr(content, "plain", content)))
+                _o(content, layout=layout)
+
+            widget.update = spy  # type: ignore[method-assign]
+        mon.last_success = now[0]
+        status.tick()
+        assert any("up to date" in s for s in said)
+        said.clear()
+        for _ in range(3):  # fresh and unchanged: nothing is drawn again
+            now[0] += 1.0
+            status.tick()
+        assert said == []
+        now[0] += 20.0
+        status.tick()
+        assert any("updated 23s ago" in s for s in said), said
+        said.clear()
+        now[0] += 1.0
+        status.tick()
+        assert said and all("up to date" not in s for s in said)
+        assert any("24s" in s for s in said), said
+        said.clear()
+        mon.watch([1, 2, 3])  # a figure of the tail changed: drawn again
+        status.tick()
+        assert any("3 watched" in s for s in said), said
+        await pilot.pause()
+        await mon.client.aclose()

@@ -173,3 +173,30 @@ async def test_wide_and_hostile_names_keep_the_columns_aligned() -> None:
         # Cut visibly, in the middle: the end (where names alike differ) stays.
         assert name.split()[-1].startswith("日本語") and "…" in name
         assert name.rstrip().endswith("😀😀")
+
+
+async def test_views_by_id_add_new_rows_in_place_and_repaint_changed_ones() -> None:
+    """The flush hands views by id: in the default view (by id, no filter) new rows are
+    placed by set operations; the result is the one the per-view path gives."""
+    app = Host()
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(JobTable)
+        table.apply({v.job_id: v for v in views(10)})
+        await pilot.pause()
+        assert table.visible_ids() == list(range(1000, 1010))
+        changed = view(1002, "renamed")
+        table.apply({1002: changed, 999: view(999, "new-first"), 1500: view(1500, "new-last")})
+        assert table.visible_ids() == [999, *range(1000, 1010), 1500]
+        await pilot.pause()
+        rows = screen_rows(table)
+        assert rows[1].split()[:2] == ["999", "new-first"]
+        assert rows[4].split()[:2] == ["1002", "renamed"]
+        table.apply({1004: view(1004, "edited")})  # no new row: a repaint alone
+        await pilot.pause()
+        assert screen_rows(table)[6].split()[:2] == ["1004", "edited"]
+        # The same changes through the per-view path (a sort key) give the same rows.
+        table.set_sort("name", False)
+        table.apply([view(1003, "renamed-too")])
+        table.set_sort("id", False)
+        assert table.visible_ids() == [999, *range(1000, 1010), 1500]
+        assert "renamed-too" in table.cell_text(1003, "name").plain

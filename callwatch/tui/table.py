@@ -135,10 +135,8 @@ class JobTable(ScrollView, can_focus=True):
 
     def apply(self, views: Iterable[TaskView] | Mapping[int, TaskView]) -> None:
         """Take new views (by id, or a list); repaint only the cells on screen that
-        changed; re-order once.
-
-        Per view this is a few dict operations: cells are built only for rows on
-        screen, so the cost of a cycle does not grow with the rows off screen."""
+        changed; re-order once. Cells are built only for rows on screen, so the cost of
+        a cycle does not grow with the rows off screen."""
         needle, key, keys = self.filter_text, self.sort_key, self._keys
         drawn, index, all_views = self._rows, self._index, self.views
         if not needle and key == "id":
@@ -170,8 +168,7 @@ class JobTable(ScrollView, can_focus=True):
         self._place(reorder, repaint)
 
     def _place(self, reorder: bool, repaint: list[int]) -> None:
-        """Re-order when asked (the rows moved: all on screen are drawn again), else
-        repaint the rows on screen whose view changed."""
+        """Re-order when asked (rows moved: all on screen drawn again), else repaint."""
         if reorder and self._reorder(self.selected_id):
             for jid in repaint:
                 self._rows.pop(jid, None)
