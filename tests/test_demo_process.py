@@ -187,6 +187,39 @@ def test_a_child_that_cannot_be_started_is_one_clear_line(monkeypatch: pytest.Mo
     assert "no-python" in line
 
 
+async def test_ending_a_stubborn_child_does_not_block_the_event_loop(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child that never gets ready and ignores SIGTERM is waited for, then killed: in
+    a thread, so the screen (the event loop) goes on meanwhile."""
+    monkeypatch.setattr(demo_proc, "STOP_TIMEOUT", 1.0)
+    sim = DemoSim(_fake_child(
+        "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "print('port 9', flush=True); time.sleep(60)"))
+    gaps: list[float] = []
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.02)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        assert sim.port() == 9
+        started = time.monotonic()
+        with pytest.raises(DemoSimError, match=r"was not ready within 0\.3 s"):
+            await sim.wait_ready(timeout=0.3)
+        assert time.monotonic() - started >= 1.0  # it did wait for the child to end
+        assert sim.proc.returncode is not None  # killed
+        await asyncio.sleep(0.1)  # the ticker's turn: a blocked loop shows as one long gap
+        assert max(gaps) < 0.5, max(gaps)  # the loop never stood still for that wait
+    finally:
+        ticking.cancel()
+        sim.close()
+
+
 async def test_a_child_that_never_gets_ready_is_a_message_not_a_hang() -> None:
     sim = DemoSim(_fake_child("import sys; print('port 9', flush=True); sys.stdin.read()"))
     try:

@@ -108,9 +108,13 @@ class DemoSim:
             # Shielded: a cancelled wait (the app quits) leaves the readiness as it is.
             await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(self._ready)), timeout)
         except EOFError:
-            raise self._failure("ended before it was ready") from None
+            what = "ended before it was ready"
         except TimeoutError:
-            raise self._failure(f"was not ready within {timeout:g} s") from None
+            what = f"was not ready within {timeout:g} s"
+        else:
+            return
+        # Ending a child that hangs may wait up to STOP_TIMEOUT: not on the event loop.
+        raise await asyncio.to_thread(self._failure, what)
 
     def _failure(self, what: str) -> DemoSimError:
         self.close()  # a child that never came up is ended; its last words are complete
