@@ -76,7 +76,9 @@ def targets(res: Results) -> list[Target]:
         c = max(w["cpu_per_cycle"] for w in windows)
         bare = res.bare[n]["cpu_change"]
         if n == BIG:
-            x_phys = max(w["cpu_per_cycle"] / floor_of(res, n, w) for w in windows)
+            floors = [floor_of(res, n, w) for w in windows]  # 0: none measured
+            x_phys = max(w["cpu_per_cycle"] / f if f else math.inf
+                         for w, f in zip(windows, floors, strict=True))
             out.append((f"CPU per cycle, {label}, real dynamics, --interval 2",
                         f"{bare and c / bare:.2f}× bare, {x_phys:.2f}× physical",
                         "≤ 0.5× bare, ≤ 3× physical", c <= 0.5 * bare and x_phys <= 3))
@@ -111,7 +113,7 @@ def floor_of(res: Results, n: int, window: dict[str, Any]) -> float:
     """The physical floor of a CPU window: of its very list pages when the app kept them
     (``benchmarks.live_app``), else of a fresh simulator's (``benchmarks.physical_floor``)."""
     own = window.get("floor") or {}
-    fresh: float = res.physical[n]["cpu_per_cycle"]
+    fresh = res.physical.get(n, {}).get("cpu_per_cycle", 0.0)
     return float(own.get("cpu_per_cycle") or fresh)
 
 
@@ -219,7 +221,7 @@ def cpu_section(res: Results) -> list[str]:
     for n, mode, c in sorted(runs, key=lambda r: (r[0], r[1])):
         bare = res.bare.get(n, {}).get("cpu_change", 0.0)
         shown = res.bare_shown.get(n, {}).get("cpu_change", 0.0)
-        phys = floor_of(res, n, c) if n in res.physical or c.get("floor") else 0.0
+        phys = floor_of(res, n, c)
         rows = "–" if c["rows_per_cycle"] is None else f"{c['rows_per_cycle']:,.0f}"
         cells = "–" if c["cells_per_cycle"] is None else f"{c['cells_per_cycle']:,.0f}"
         gc = "–" if c.get("gc_per_cycle") is None else ms(c["gc_per_cycle"])

@@ -89,7 +89,8 @@ def quick() -> Settings:
 
 def long() -> Settings:
     return Settings(f"long (RSS after {HISTORY_FULL} cycles at every size; longer windows)",
-                    cpu_seconds=60.0, probe_seconds=90.0, moves=5,
+                    cpu_seconds=60.0, probe_seconds=90.0, moves=5, idle_seconds=60.0,
+                    frame_runs=11,
                     rss_cycles_upto=sys.maxsize, floor_cycles=20)
 
 
