@@ -43,10 +43,12 @@ def plan_cycle(
     (``None`` before the first one); it sets how many pages a list refresh costs.
     ``discover``: the list must be read anyway (watching every active task).
     """
-    detail_only_set = set(detail_only) & set(active)
-    listable = [j for j in active if j not in detail_only_set]
+    detail_only_set = set(detail_only).intersection(active)
+    # How many the list can serve (no per-id loop in the usual case: none outside it).
+    listable = (len(active) if not detail_only_set
+                else sum(1 for j in active if j not in detail_only_set))
     pages = max(1, math.ceil((account_active or 0) / page_size))
-    use_list = discover or (len(listable) > pages)
+    use_list = discover or (listable > pages)
     details = sorted(detail_only_set) if use_list else sorted(set(active))
     if selected is not None and selected_needs_detail and selected not in details:
         details.append(selected)
