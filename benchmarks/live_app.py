@@ -137,8 +137,8 @@ TAP_CYCLES = 4  # list pages kept from a window: one cycle warms the memo, three
 
 class PageTap:
     """The list pages the app receives, by cycle, for the physical floor of the very
-    window measured: the simulator's records grow dearer to parse as its tasks age
-    (~10% over five minutes), so a floor taken from other pages misleads."""
+    window measured: the floor and the window see the same records (a fresh simulator's
+    first pages are other data, minutes earlier)."""
 
     def __init__(self, app: CallwatchApp) -> None:
         self.app = app
