@@ -1,13 +1,19 @@
 """The physical floor's work: list pages through ``json.loads`` and callwatch's parser
 alone (no network, no diffing, no screen). Shared by ``benchmarks.physical_floor`` (pages
 recorded in a process of its own) and ``benchmarks.live_app`` (the very pages the app
-received in a CPU window, timed after it). No httpx here: the app's process imports it."""
+received in a CPU window, timed as each cycle ends). No httpx here: the app's process
+imports it."""
 
 from __future__ import annotations
 
 import json
+import marshal
+import os
 import statistics
+import sys
 import time
+from collections.abc import Iterable
+from typing import Any
 
 from callwatch.api.models import RecordMemo, parse_page
 
@@ -35,19 +41,52 @@ def cpu_per_cycle(cycles: list[list[bytes]], repeats: int = 3) -> tuple[float, i
     return best, records
 
 
+def serve(paths: Iterable[str]) -> dict[str, Any]:
+    """Time each cycle of pages as it is handed over (one file a cycle, ``marshal``'d,
+    deleted once read), with one memo throughout as the app's: the first cycle warms
+    it, the others are timed. The app hands a cycle over as it ends, so the floor is
+    measured in the same minutes as the app's own cycles, on a machine whose speed
+    varies from minute to minute (a shared virtual machine's by a third or more)."""
+    memo: RecordMemo = {}
+    times: list[float] = []
+    records, warm = 0, False
+    for line in paths:
+        path = line.strip()
+        if not path:
+            continue
+        with open(path, "rb") as f:
+            pages = marshal.load(f)
+        os.unlink(path)
+        t0 = time.process_time()
+        records = parse_cycle(pages, memo)
+        spent = time.process_time() - t0
+        if warm:
+            times.append(spent)
+        warm = True
+    if not times:
+        return {}
+    return {"cpu_per_cycle": statistics.mean(times), "min": min(times),
+            "median": statistics.median(times), "records": records, "cycles": len(times)}
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m benchmarks.floor_parse FILE``: the floor of the cycles of list pages
     in FILE (``marshal``: a list of cycles, each a list of page bodies), in a process
-    of its own, so the parse runs on a fresh heap, not the app's."""
+    of its own, so the parse runs on a fresh heap, not the app's. ``--serve``: cycles
+    handed over one at a time, a file path a line on stdin (see :func:`serve`)."""
     import argparse
-    import marshal
 
     p = argparse.ArgumentParser()
-    p.add_argument("pages")
-    with open(p.parse_args(argv).pages, "rb") as f:
-        cycles = marshal.load(f)
-    cpu, records = cpu_per_cycle(cycles)
-    result = {"cpu_per_cycle": cpu, "records": records, "cycles": len(cycles) - 1}
+    p.add_argument("pages", nargs="?")
+    p.add_argument("--serve", action="store_true")
+    a = p.parse_args(argv)
+    if a.serve:
+        result = serve(sys.stdin)
+    else:
+        with open(a.pages, "rb") as f:
+            cycles = marshal.load(f)
+        cpu, records = cpu_per_cycle(cycles)
+        result = {"cpu_per_cycle": cpu, "records": records, "cycles": len(cycles) - 1}
     print("RESULT=" + json.dumps(result), flush=True)
     return 0
 

@@ -26,6 +26,7 @@ import json
 import marshal
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -132,49 +133,65 @@ class CycleLog:
 
 
 LIST_PATH = "/group/call/query"
-TAP_CYCLES = 4  # list pages kept from a window: one cycle warms the memo, three are timed
 
 
 class PageTap:
-    """The list pages the app receives, by cycle, for the physical floor of the very
-    window measured: the floor and the window see the same records (a fresh simulator's
-    first pages are other data, minutes earlier)."""
+    """The list pages the app receives in a CPU window, for the physical floor of that
+    very window: each cycle's pages are handed, as the cycle ends, to a process of its
+    own (``benchmarks.floor_parse --serve``: a fresh heap) that times ``json.loads`` and
+    the parser over them then and there. The floor and the window see the same records
+    in the same minutes: on a shared machine the same parse takes a third longer in one
+    minute than in another, so a floor timed later compares other conditions."""
 
     def __init__(self, app: CallwatchApp) -> None:
         self.app = app
         self.cycles: dict[int, list[bytes]] = {}
         self.on = False
+        self._worker: asyncio.subprocess.Process | None = None
+        self._dir = ""
         sender = app.monitor.client._sender
         send = sender.send
 
         async def tapped(method: str, path: str, *args: Any) -> Any:
             reply = await send(method, path, *args)
             if self.on and path.endswith(LIST_PATH):
-                n = app.monitor.cycles  # counted once all of a cycle's requests ended
-                if n in self.cycles or len(self.cycles) < TAP_CYCLES:
-                    self.cycles.setdefault(n, []).append(reply.content)
+                # counted once all of a cycle's requests ended: the cycle in progress
+                self.cycles.setdefault(app.monitor.cycles, []).append(reply.content)
             return reply
 
         sender.send = tapped  # type: ignore[method-assign,assignment]
 
-    async def floor(self) -> dict[str, Any]:
-        """CPU per cycle of ``json.loads`` and the parser over the pages kept: the cycles
-        that ended (one still running is partial). Timed in a process of its own (a
-        fresh heap, and none of its garbage left in this one's RSS); the pages are
-        dropped here."""
+    async def start(self) -> None:
+        self._dir = tempfile.mkdtemp(prefix="callwatch-floor-")
+        self._worker = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "benchmarks.floor_parse", "--serve",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        self.cycles, self.on = {}, True
+
+    async def hand_over(self) -> None:
+        """The cycles that ended go to the worker (a file each: ~2 MB at 10,000 tasks,
+        about a millisecond of this process's CPU, counted against the app)."""
+        worker = self._worker
+        assert worker is not None and worker.stdin is not None
         ended = self.app.monitor.cycles
-        kept = [self.cycles[n] for n in sorted(self.cycles) if n < ended]
-        self.cycles, self.on = {}, False
-        if len(kept) < 2:
-            return {}
-        with tempfile.NamedTemporaryFile(suffix=".pages") as f:
-            marshal.dump(kept, f)
-            f.flush()
-            del kept
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "benchmarks.floor_parse", f.name,
-                stdout=asyncio.subprocess.PIPE)
-            out, _ = await proc.communicate()
+        for n in sorted(k for k in self.cycles if k < ended):
+            path = os.path.join(self._dir, f"{n}.pages")
+            with open(path, "wb") as f:
+                marshal.dump(self.cycles.pop(n), f)
+            worker.stdin.write(f"{path}\n".encode())
+        await worker.stdin.drain()
+
+    async def floor(self) -> dict[str, Any]:
+        """The worker's figures for the cycles that ended (one still running is partial
+        and dropped): the mean CPU per cycle, as the window's own figure is a mean."""
+        self.on = False
+        await self.hand_over()
+        worker, self._worker = self._worker, None
+        assert worker is not None and worker.stdin is not None
+        worker.stdin.close()
+        out, _ = await worker.communicate()
+        self.cycles = {}
+        shutil.rmtree(self._dir, ignore_errors=True)
         for line in out.decode().splitlines():
             if line.startswith("RESULT="):
                 result: dict[str, Any] = json.loads(line.split("=", 1)[1])
@@ -215,13 +232,15 @@ async def measure_cpu(app: CallwatchApp, log: CycleLog, base_url: str,
     table = app.main.table
     await cycle_end(app, log)
     if tap is not None:
-        tap.on = True
+        await tap.start()
     await asyncio.to_thread(clear_stats, base_url)
     n0, c0, w0, e0 = app.monitor.cycles, cpu(), time.perf_counter(), len(log.entries)
     cells0 = getattr(table, "cells_changed", 0)
     with GcTimer() as collections:
         while time.perf_counter() - w0 < seconds:
             await cycle_end(app, log)
+            if tap is not None:
+                await tap.hand_over()
     n, c, w = app.monitor.cycles - n0, cpu() - c0, time.perf_counter() - w0
     requests = (await asyncio.to_thread(read_stats, base_url)).get("requests", 0)
     entries = log.entries[e0:]

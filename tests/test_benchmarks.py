@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -70,3 +71,24 @@ def test_percentiles_are_nearest_rank() -> None:
     sample = [float(n) for n in range(1, 101)]
     assert (pct(sample, 0.5), pct(sample, 0.9), pct(sample, 0.99)) == (50.0, 90.0, 99.0)
     assert pct([7.0], 0.99) == 7.0
+
+
+def test_the_floor_worker_times_each_cycle_handed_over_but_the_first(tmp_path: Path) -> None:
+    """``floor_parse --serve``: a cycle a file, read as it comes; the first warms the
+    memo and is not counted; each file is deleted once read."""
+    import marshal
+
+    from benchmarks.floor_parse import serve
+
+    page = (ROOT / "tests" / "fixtures" / "query-page.json").read_bytes()
+    paths = []
+    for n in range(3):
+        path = tmp_path / f"{n}.pages"
+        path.write_bytes(marshal.dumps([page, page]))
+        paths.append(f"{path}\n")
+    result = serve(["\n", *paths])  # a blank line is skipped
+    records = 2 * len(json.loads(page)["data"]["records"])
+    assert result["cycles"] == 2 and result["records"] == records > 0
+    assert 0 < result["min"] <= result["median"] and result["cpu_per_cycle"] > 0
+    assert not list(tmp_path.iterdir())
+    assert serve(paths[:0]) == {}  # nothing handed over: no figure (the report fails it)

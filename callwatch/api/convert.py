@@ -116,8 +116,10 @@ def _parse_dt_text(value: str) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=API_TZ)
 
 
+@functools.lru_cache(maxsize=16)
 def format_local_dt(dt: datetime) -> str:
-    """Format for the API's LocalDateTime fields (UTC+8, no zone)."""
+    """Format for the API's LocalDateTime fields (UTC+8, no zone). Cached: a list
+    pass sends its window's two times with every page (~100 pages at 10,000 tasks)."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(API_TZ).strftime(LOCAL_DT_FORMAT)

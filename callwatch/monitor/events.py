@@ -117,7 +117,9 @@ class EventDetector:
                 continue
             jid = view.job_id
             t = tracks.get(jid)
-            status, called = job.status_code, job.called
+            status, called = job.status_code, job.call_num  # Job.called, inline
+            if called is None and job.success is not None and job.fail is not None:
+                called = job.success + job.fail
             if t is None:
                 tracks[jid] = _Track(status, called, now)
                 if status == 1:  # JobState.CALLING

@@ -125,7 +125,9 @@ class TaskState:
         if called is None and merged.success is not None and merged.fail is not None:
             called = merged.success + merged.fail
         calling = merged.status_code == CALLING
-        per_min = self.history.record(now, called, merged.progress, calling)
+        rate = merged.rate  # Job.progress's usual case, inline
+        progress = rate if rate is not None and 0.0 <= rate <= 100.0 else merged.progress
+        per_min = self.history.record(now, called, progress, calling)
         # A failed detail is cleared by a good detail, not by a list record: the row
         # keeps saying so until the request that failed works again.
         issue = None if job.has_detail else view.issue
