@@ -32,6 +32,7 @@ from callwatch.tui.toasts import EventToasts
 
 if TYPE_CHECKING:
     from textual.command import Provider
+    from textual.driver import Driver
 
     from callwatch.tui.browse import BrowseResult
 
@@ -101,6 +102,11 @@ class CallwatchApp(App[int]):
         monitor.events.sinks.append(self._event)
 
     # --- lifecycle -----------------------------------------------------------------
+
+    def get_driver_class(self) -> type[Driver]:  # Textual's, without idle wake-ups
+        from callwatch.tui.driver import quiet_driver
+
+        return quiet_driver(super().get_driver_class())
 
     def get_default_screen(self) -> MainScreen:
         # Not pushed from on_mount: then its first layout and paint ran inside the
