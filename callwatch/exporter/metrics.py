@@ -6,9 +6,9 @@ monitor no longer watches simply stops being exported: cardinality is the watch 
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 
 from callwatch.api.states import NOT_FOUND as NOT_FOUND_LOOK
 from callwatch.api.states import JobState
-from callwatch.monitor import Monitor
+from callwatch.monitor import Monitor, TaskView
 from callwatch.textsafe import sanitize
 
 NAME_LIMIT = 64  # characters of a task name in a label: names are free text, often long
@@ -44,6 +44,7 @@ TASK_GAUGES = {
     "callwatch_task_last_update_timestamp_seconds":
         "Unix time the task's values were last confirmed by the API",
 }
+GAUGE_NAMES = tuple(TASK_GAUGES)  # in the order TaskRenderer.render gives the values
 ACCOUNT_GAUGES = {
     "callwatch_problem": "Account-wide problem in force (1) by kind",
     "callwatch_last_success_timestamp_seconds": "Unix time of the API's last good answer",
@@ -127,53 +128,86 @@ def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def _value(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return repr(float(value))
+_SPECIAL = {"nan": "NaN", "inf": "+Inf", "-inf": "-Inf"}  # Python's spelling -> the format's
 
 
-def render_tasks(monitor: Monitor, profile: str, wall: Callable[[], float] = time.time
-                 ) -> str:
+class TaskSource(Protocol):
+    """What the renderer reads of the monitor."""
+
+    @property
+    def tasks(self) -> Mapping[int, TaskView]: ...
+
+    def now(self) -> float: ...
+
+    def confirmed_at(self, job_id: int) -> float | None: ...
+
+
+class TaskRenderer:
     """Every watched task's series in the text format (0.0.4), written directly: through
-    the client library's objects 1,000 tasks took ~115 ms a scrape, this way a fraction.
-    A task not read yet has none; a value the API has not given is absent, never 0."""
-    lines: dict[str, list[str]] = {name: [] for name in TASK_GAUGES}
-    states: list[str] = []
-    profile_label = _label(sanitize(profile, NAME_LIMIT))
-    wall_now = wall()
-    for view in monitor.tasks.values():
-        job = view.job
-        if job is None and not view.missing:
-            continue
-        name = sanitize(job.task_name or "", NAME_LIMIT) if job is not None else ""
-        labels = f'job_id="{view.job_id}",task_name="{_label(name)}",profile="{profile_label}"'
-        current = NOT_FOUND if view.missing or job is None else job.state.slug
-        states.extend(f'callwatch_task_state{{{labels},callwatch_task_state="{s}"}} '
-                      f'{"1.0" if s == current else "0.0"}' for s in STATES)
-        progress = job.progress if job is not None else None
-        values = (
-            ("callwatch_task_progress_ratio", None if progress is None else progress / 100),
-            ("callwatch_task_called", job.called if job else None),
-            ("callwatch_task_total", job.num_cnt if job else None),
-            ("callwatch_task_success", job.success if job else None),
-            ("callwatch_task_fail", job.fail if job else None),
-            ("callwatch_task_eta_seconds", view.eta),
-            ("callwatch_task_calls_per_minute", view.throughput),
-            ("callwatch_task_last_update_timestamp_seconds",
-             to_wall(monitor, monitor.confirmed_at(view.job_id), wall_now)),
-        )
-        for metric, value in values:
-            if value is not None:
-                lines[metric].append(f"{metric}{{{labels}}} {_value(value)}")
-    out: list[str] = []
-    for metric, doc in TASK_GAUGES.items():
-        out += [f"# HELP {metric} {doc}", f"# TYPE {metric} gauge", *lines[metric]]
-    out += [f"# HELP callwatch_task_state {STATE_HELP}", "# TYPE callwatch_task_state gauge",
-            *states]
-    return "\n".join(out) + "\n"
+    the client library's objects 1,000 tasks took ~115 ms a scrape. A task's labels and
+    its ten state lines (most of the body) are kept between scrapes while its name and
+    state stay the same, so a scrape writes only the numbers. A task not read yet has no
+    series; a value the API has not given is absent, never 0."""
+
+    def __init__(self, profile: str, wall: Callable[[], float] = time.time) -> None:
+        self.profile = _label(sanitize(profile, NAME_LIMIT))
+        self._wall = wall
+        # job_id -> (task name, state slug, labels, state lines); rebuilt at each scrape,
+        # so a task no longer watched leaves it.
+        self._kept: dict[int, tuple[str | None, str, str, str]] = {}
+
+    def _labels_and_states(self, job_id: int, name: str | None, current: str
+                           ) -> tuple[str, str]:
+        kept = self._kept.get(job_id)
+        if kept is not None and kept[0] == name and kept[1] == current:
+            return kept[2], kept[3]
+        shown = sanitize(name or "", NAME_LIMIT)
+        labels = f'job_id="{job_id}",task_name="{_label(shown)}",profile="{self.profile}"'
+        states = "\n".join(f'callwatch_task_state{{{labels},callwatch_task_state="{s}"}} '
+                           f'{"1.0" if s == current else "0.0"}' for s in STATES)
+        return labels, states
+
+    def render(self, monitor: TaskSource) -> str:
+        lines: dict[str, list[str]] = {name: [] for name in TASK_GAUGES}
+        outs = [lines[name].append for name in GAUGE_NAMES]
+        states: list[str] = []
+        kept: dict[int, tuple[str | None, str, str, str]] = {}
+        offset = self._wall() - monitor.now()  # monotonic -> wall, once a scrape
+        for view in monitor.tasks.values():
+            job = view.job
+            if job is None and not view.missing:
+                continue
+            name = job.task_name if job is not None else None
+            current = NOT_FOUND if view.missing or job is None else job.state.slug
+            labels, block = self._labels_and_states(view.job_id, name, current)
+            kept[view.job_id] = (name, current, labels, block)
+            states.append(block)
+            confirmed = monitor.confirmed_at(view.job_id)
+            if job is None:
+                values: tuple[float | None, ...] = (None,) * 5 + (
+                    view.eta, view.throughput, None if confirmed is None else confirmed + offset)
+            else:
+                progress = job.progress
+                values = (None if progress is None else progress / 100, job.called,
+                          job.num_cnt, job.success, job.fail, view.eta, view.throughput,
+                          None if confirmed is None else confirmed + offset)
+            for metric, add, value in zip(GAUGE_NAMES, outs, values, strict=True):
+                if value is not None:
+                    text = repr(float(value))
+                    add(f"{metric}{{{labels}}} {_SPECIAL.get(text, text)}")
+        self._kept = kept
+        out: list[str] = []
+        for metric, doc in TASK_GAUGES.items():
+            out += [f"# HELP {metric} {doc}", f"# TYPE {metric} gauge", *lines[metric]]
+        out += [f"# HELP callwatch_task_state {STATE_HELP}", "# TYPE callwatch_task_state gauge",
+                *states]
+        return "\n".join(out) + "\n"
+
+
+def render_tasks(monitor: TaskSource, profile: str, wall: Callable[[], float] = time.time
+                 ) -> str:
+    """One scrape's task series, nothing kept (see :class:`TaskRenderer`)."""
+    return TaskRenderer(profile, wall).render(monitor)
 
 
 def exposed_names() -> set[str]:

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from callwatch.api.states import LOADING, NOT_FOUND
-from callwatch.exporter.metrics import render_tasks
+from callwatch.exporter.metrics import TaskRenderer
 from callwatch.monitor import Monitor, TaskView
 from callwatch.textsafe import sanitize
 
@@ -103,6 +103,8 @@ def tasks_page(monitor: Monitor, profile: str) -> HTMLResponse:
 
 
 def build_app(registry: CollectorRegistry, monitor: Monitor, profile: str) -> Starlette:
+    renderer = TaskRenderer(profile)
+
     async def index(_request: Request) -> Response:
         body = (f"<h1>callwatch exporter</h1><p>Profile {_text(profile, 64)}, "
                 f"{monitor.watched_count} tasks watched.</p><ul>"
@@ -112,7 +114,7 @@ def build_app(registry: CollectorRegistry, monitor: Monitor, profile: str) -> St
 
     async def metrics(_request: Request) -> Response:
         # Always the classic text format: the task series are written in it directly.
-        body = generate_latest(registry) + render_tasks(monitor, profile).encode()
+        body = generate_latest(registry) + renderer.render(monitor).encode()
         return Response(body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def tasks(_request: Request) -> Response:
