@@ -51,10 +51,49 @@ class PtyRun:
         return time.monotonic() - self.started
 
     def stop(self) -> None:
+        """Kill the program and wait until its descendants have gone too: ``--demo``'s
+        simulator (its own session) ends at its stdin's end of file, and shutting down
+        it takes CPU that the next timed start would otherwise pay for."""
+        others = descendants(self.proc.pid)
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(timeout=10)
         os.close(self.fd)
+        deadline = time.monotonic() + 30
+        while others and time.monotonic() < deadline:
+            others = [pid for pid in others if _alive(pid)]
+            time.sleep(0.01)
+
+
+def descendants(pid: int) -> list[int]:
+    """The process's children, theirs and so on (Linux /proc; [] where it is absent)."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{tid}/children") as f:
+                    kids = [int(k) for k in f.read().split()]
+            except OSError:
+                continue
+            found += kids
+            todo += kids
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie: a child that its killed parent can no longer reap stays a
+    zombie until init takes it, and has ended all the same."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def spawn(cmd: Sequence[str], env: dict[str, str], cwd: str | None = None) -> PtyRun:

@@ -92,3 +92,24 @@ def test_the_floor_worker_times_each_cycle_handed_over_but_the_first(tmp_path: P
     assert 0 < result["min"] <= result["median"] and result["cpu_per_cycle"] > 0
     assert not list(tmp_path.iterdir())
     assert serve(paths[:0]) == {}  # nothing handed over: no figure (the report fails it)
+
+
+def test_a_timed_start_ends_only_when_the_programs_children_have_gone() -> None:
+    """As ``--demo``'s simulator: in its own session, it ends a moment after its parent
+    dies (its stdin's end of file); the next timed start must not share the CPU with it."""
+    from benchmarks import pty_bench
+
+    child = ("import sys, time; sys.stdin.read(); time.sleep(0.5)")
+    parent = ("import subprocess, sys; p = subprocess.Popen([sys.executable, '-c', "
+              f"{child!r}], stdin=subprocess.PIPE, start_new_session=True); "
+              "print('child', p.pid, flush=True); p.wait()")
+    run = pty_bench.spawn([sys.executable, "-c", parent], {"PATH": "/usr/bin:/bin"})
+    run.wait_for([b"child "])
+    while not re.search(rb"child (\d+)\r?\n", run.output):
+        run.read(0.05)
+    found = re.search(rb"child (\d+)", run.output)
+    assert found is not None
+    pid = int(found.group(1))
+    assert pty_bench.descendants(run.proc.pid) == [pid]
+    run.stop()
+    assert not pty_bench._alive(pid)
