@@ -291,7 +291,9 @@ def startup_section(res: Results) -> list[str]:
     httpx = median(res.status[startup.IMPORT_HTTPX])
     return ["", "## 6. Start-up", "",
             "Medians of interleaved runs, with bytecode caches as a pip install leaves "
-            "them (one untimed run of each fills a private cache). First frame: from "
+            "them (one untimed run of each fills a private cache, and with it the "
+            "compiled methods of callwatch's dataclasses, which its first run writes "
+            "there: `callwatch/codecache.py`). First frame: from "
             "spawning the process until a task name and the footer are on a 160x50 "
             "pseudo-terminal (`--demo` starts its simulator as a child process first "
             "thing, which serves HTTP on loopback; the monitor talks to it as to the "
@@ -300,7 +302,8 @@ def startup_section(res: Results) -> list[str]:
             "`--demo` leaves its simulator shutting down for a moment, on the CPU the "
             "next start would share: 1.35× where 1.04× without it, on one machine); "
             "the last row is compiled from source at every start "
-            "(PYTHONDONTWRITEBYTECODE), for the record. `status ID`: the installed "
+            "(PYTHONDONTWRITEBYTECODE, so no dataclass cache either), for the record. "
+            "`status ID`: the installed "
             "`callwatch` script, one task, to the exit (callwatch's own HTTP: it does "
             "not import httpx).", "",
             "| program | median | runs (ms) | ratio |", "| --- | ---: | --- | ---: |",

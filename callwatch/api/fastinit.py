@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import MISSING, fields
 from typing import Any
 
+from callwatch.codecache import cached_exec
+
 
 def install_fast_init(cls: type[Any]) -> None:
     """Replace ``cls.__init__`` with one that sets the slots directly (same signature:
@@ -32,7 +34,7 @@ def install_fast_init(cls: type[Any]) -> None:
     if hasattr(cls, "__post_init__"):
         raise TypeError(f"{cls.__name__} has __post_init__: not supported")
     source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body) + "\n"
-    exec(source, env)  # noqa: S102 - generated from the class's own field names
+    cached_exec(source, env)  # generated from the class's own field names
     init = env["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__doc__ = cls.__init__.__doc__

@@ -31,7 +31,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    from callwatch import codecache
+
+    codecache.install()  # before any dataclass is made: see callwatch/codecache.py
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    finally:
+        codecache.save()
+
+
+def _main(args: list[str]) -> int:
     if args and args[0] in COMMANDS:
         name = args.pop(0)
         module = importlib.import_module(COMMANDS[name][0])

@@ -102,6 +102,8 @@ class DemoSim:
 
     async def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
         """Until the child serves; never blocks the event loop."""
+        if self._ready.done() and self._ready.exception() is None:
+            return  # the usual case: ready while the monitor loaded (no loop turns)
         import asyncio  # not before the child is started: it boots meanwhile
 
         try:

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from callwatch import codecache
 from callwatch.cli.common import (
     EXIT_CODES_HELP,
     EXIT_USAGE,
@@ -90,6 +91,7 @@ def _run_app(args: argparse.Namespace, ids: list[int]) -> int:
     try:
         with _startup_gc():
             app = _build_app(args, ids, sim)
+        codecache.save()  # now, not only at the exit: a killed monitor never gets there
         code = app.run()
     finally:
         if sim is not None:

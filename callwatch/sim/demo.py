@@ -116,6 +116,9 @@ async def _serve(server: uvicorn.Server, state: SimState, sock: socket.socket) -
             pass
         state.stats.clear()  # GET /_sim/stats counts the monitor's requests only
         print("ready", flush=True)
+        from callwatch import codecache
+
+        codecache.save()  # it ends by os._exit: no later moment
     await serving
 
 
@@ -124,6 +127,10 @@ def main() -> int:
     sock = listen()
     print(f"port {sock.getsockname()[1]}", flush=True)
     import asyncio
+
+    from callwatch import codecache
+
+    codecache.install()  # its start shares the machine with the monitor's
 
     from callwatch.sim.server import demo_state, make_server
 
