@@ -73,7 +73,7 @@ class Settings:
     idle_settle: float = 20.0
     idle_seconds: float = 30.0
     status_runs: int = 11
-    frame_runs: int = 7
+    frame_runs: int = 11
     exporter_sizes: tuple[int, ...] = (1000,)
     exporter_cycles: int = 10
 
@@ -90,7 +90,7 @@ def quick() -> Settings:
 def long() -> Settings:
     return Settings(f"long (RSS after {HISTORY_FULL} cycles at every size; longer windows)",
                     cpu_seconds=60.0, probe_seconds=90.0, moves=5, idle_seconds=60.0,
-                    frame_runs=11,
+                    frame_runs=21,  # interleaved starts: machine noise averages out
                     rss_cycles_upto=sys.maxsize, floor_cycles=20)
 
 

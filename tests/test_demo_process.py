@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import cast
 
@@ -159,19 +159,19 @@ def test_a_child_that_fails_at_once_is_one_clear_line(monkeypatch: pytest.Monkey
 def test_a_usage_error_ends_the_early_started_child(monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     """``callwatch --demo`` starts the simulator before parsing its options."""
-    started: list[DemoSim] = []
+    started: list[subprocess.Popen[bytes]] = []
+    spawn = demo_proc.spawn
 
-    class Recorded(DemoSim):
-        def __init__(self) -> None:
-            super().__init__()
-            started.append(self)
+    def recorded(command: Sequence[str] | None = None) -> subprocess.Popen[bytes]:
+        started.append(spawn(command))
+        return started[-1]
 
-    monkeypatch.setattr(demo_proc, "DemoSim", Recorded)
+    monkeypatch.setattr(demo_proc, "spawn", recorded)
     with pytest.raises(SystemExit) as exit_:
         main(["--demo", "--no-such-option"])
     assert exit_.value.code == 2 and "--no-such-option" in capsys.readouterr().err
-    (sim,) = started
-    assert sim.proc.returncode is not None  # ended and reaped, not left to init
+    (proc,) = started
+    assert proc.returncode is not None  # ended and reaped, not left to init
 
 
 def test_a_child_that_cannot_be_started_is_one_clear_line(monkeypatch: pytest.MonkeyPatch,

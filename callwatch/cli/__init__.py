@@ -31,12 +31,21 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    demo = "--demo" in args and not (args and args[0] in COMMANDS)
+    if demo:
+        from callwatch.cli import demo_proc
+
+        # First thing: its simulator boots on the other core while the monitor loads.
+        demo_proc.start_early()
     from callwatch import codecache
 
     codecache.install()  # before any dataclass is made: see callwatch/codecache.py
     try:
-        return _main(list(sys.argv[1:] if argv is None else argv))
+        return _main(args)
     finally:
+        if demo:
+            demo_proc.drop_early()  # started and never taken (a usage error, --help)
         codecache.save()
 
 
@@ -45,16 +54,6 @@ def _main(args: list[str]) -> int:
         name = args.pop(0)
         module = importlib.import_module(COMMANDS[name][0])
         return int(module.run(name, args))
-    if "--demo" not in args:
-        from callwatch.cli import monitor_cmd
+    from callwatch.cli import monitor_cmd
 
-        return monitor_cmd.run("monitor", args)
-    from callwatch.cli import demo_proc
-
-    demo_proc.start_early()  # its simulator boots on the other core while the monitor loads
-    try:
-        from callwatch.cli import monitor_cmd
-
-        return monitor_cmd.run("monitor", args)
-    finally:
-        demo_proc.drop_early()
+    return monitor_cmd.run("monitor", args)

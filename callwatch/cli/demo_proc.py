@@ -13,16 +13,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Future, InvalidStateError
 from contextlib import suppress
-from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import callwatch
 from callwatch.errors import TransportError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 PORT_TIMEOUT = 15.0  # s: the child binds its port before anything slow
 READY_TIMEOUT = 60.0  # s: it imports the simulator and starts serving (loaded machines)
@@ -38,6 +37,8 @@ class DemoSimError(TransportError):
 
 def _settle(fut: Future[T], outcome: T | BaseException) -> None:
     """The first outcome wins; later ones (or a cancelled future) are ignored."""
+    from concurrent.futures import InvalidStateError
+
     with suppress(InvalidStateError):
         if isinstance(outcome, BaseException):
             fut.set_exception(outcome)
@@ -49,22 +50,32 @@ def child_command() -> list[str]:
     return [sys.executable, "-c", "from callwatch.sim.demo import main; main()"]
 
 
+def spawn(command: Sequence[str] | None = None) -> subprocess.Popen[bytes]:
+    """Start the child, nothing more (the first thing ``callwatch --demo`` does)."""
+    # Run from the folder holding this very callwatch package: the child imports it.
+    root = os.path.dirname(os.path.dirname(os.path.realpath(callwatch.__file__)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLWATCH_")}
+    try:
+        return subprocess.Popen(
+            list(command or child_command()), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=root, env=env,
+            # Its own session: the terminal's signals (^C, hang-up) reach the monitor
+            # only, which then ends the child itself.
+            start_new_session=os.name == "posix")
+    except OSError as exc:
+        raise DemoSimError(f"cannot start the demo simulator: {exc}") from None
+
+
 class DemoSim:
     """The running child: its port, its readiness, and its end."""
 
-    def __init__(self, command: Sequence[str] | None = None) -> None:
-        # Run from the folder holding this very callwatch package: the child imports it.
-        root = Path(callwatch.__file__).resolve().parent.parent
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CALLWATCH_")}
-        try:
-            self.proc = subprocess.Popen(
-                list(command or child_command()), stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=root, env=env,
-                # Its own session: the terminal's signals (^C, hang-up) reach the monitor
-                # only, which then ends the child itself.
-                start_new_session=os.name == "posix")
-        except OSError as exc:
-            raise DemoSimError(f"cannot start the demo simulator: {exc}") from None
+    def __init__(self, command: Sequence[str] | None = None,
+                 proc: subprocess.Popen[bytes] | None = None) -> None:
+        import threading
+        from collections import deque
+        from concurrent.futures import Future
+
+        self.proc = proc or spawn(command)  # a child spawned early is adopted
         self._port: Future[int] = Future()
         self._ready: Future[None] = Future()
         self._lines: deque[str] = deque(maxlen=ERROR_LINES)
@@ -145,28 +156,28 @@ class DemoSim:
             proc.stdout.close()
 
 
-_early: DemoSim | None = None
+_early: subprocess.Popen[bytes] | None = None
 
 
 def start_early() -> None:
-    """Start the child at once (``callwatch --demo``, before the monitor's own imports);
+    """Start the child at once (``callwatch --demo``, before anything else is imported);
     :func:`take` hands it over, :func:`drop_early` ends it if nobody took it."""
     global _early
     if _early is None:
         with suppress(DemoSimError):  # take() tries again, where errors are reported
-            _early = DemoSim()
+            _early = spawn()
 
 
 def take() -> DemoSim:
     """The child started early, else one started now."""
     global _early
-    sim, _early = _early, None
-    return sim or DemoSim()
+    proc, _early = _early, None
+    return DemoSim(proc=proc)
 
 
 def drop_early() -> None:
     """End a child that was started early and never taken (a usage error, --help)."""
     global _early
-    sim, _early = _early, None
-    if sim is not None:
-        sim.close()
+    proc, _early = _early, None
+    if proc is not None:
+        DemoSim(proc=proc).close()

@@ -115,10 +115,10 @@ async def _serve(server: uvicorn.Server, state: SimState, sock: socket.socket) -
                 asyncio.LimitOverrunError):
             pass
         state.stats.clear()  # GET /_sim/stats counts the monitor's requests only
-        print("ready", flush=True)
         from callwatch import codecache
 
-        codecache.save()  # it ends by os._exit: no later moment
+        codecache.save()  # it ends by os._exit: no later moment (writes only after a miss)
+        print("ready", flush=True)
     await serving
 
 
