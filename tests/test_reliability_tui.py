@@ -34,9 +34,9 @@ def _banner(app: CallwatchApp) -> str:
 
 
 async def test_tui_stays_responsive_says_timeout_and_quits_at_once(silent_server: str) -> None:
-    # Each attempt hangs 3 s: the keys below must all be handled inside the first one.
-    short = make_client(silent_server, timeouts=Timeouts(connect=3, read=3, write=3, pool=3),
-                        retry=RetryPolicy(attempts=2, base_delay=0.05, deadline=4.0))
+    # Each attempt hangs 5 s: the keys below must all be handled inside the first one.
+    short = make_client(silent_server, timeouts=Timeouts(connect=5, read=5, write=5, pool=5),
+                        retry=RetryPolicy(attempts=2, base_delay=0.05, deadline=6.0))
     mon = Monitor(short, interval=1.0)
     app = CallwatchApp(mon, account="silent · itnio", profile=None, settings=Config(),
                        initial=[5000600, 5000601], persist=False)
@@ -51,9 +51,10 @@ async def test_tui_stays_responsive_says_timeout_and_quits_at_once(silent_server
         await pilot.press("p")
         await pilot.pause()
         assert "PAUSED" in app.main.status.build().plain
-        # Three keys handled while the first request still hangs (a UI that waited for
-        # it would have seen the cycle end first), on a machine of any speed.
-        assert mon.cycles == 0 and short.requests_sent >= 1
+        # Three keys handled while the first request still hangs: it has not timed out
+        # (a UI that waited for it would show its timeout first). No stopwatch: the
+        # request's own 5 s is the bound, on a machine of any speed.
+        assert short.requests_sent >= 1 and "no answer" not in _banner(app)
         await pilot.press("p")
         deadline = time.monotonic() + 12
         while "no answer" not in _banner(app):  # the list: the banner; the task: its row
