@@ -23,6 +23,7 @@ import pytest
 
 from callwatch.cli import demo_proc, main, monitor_cmd
 from callwatch.cli.demo import DemoMonitor
+from callwatch.cli.demo_fork import Child
 from callwatch.cli.demo_proc import DemoSim, DemoSimError
 from callwatch.monitor import Update
 from callwatch.sim import demo as sim_demo
@@ -159,10 +160,10 @@ def test_a_child_that_fails_at_once_is_one_clear_line(monkeypatch: pytest.Monkey
 def test_a_usage_error_ends_the_early_started_child(monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     """``callwatch --demo`` starts the simulator before parsing its options."""
-    started: list[subprocess.Popen[bytes]] = []
+    started: list[Child] = []
     spawn = demo_proc.spawn
 
-    def recorded(command: Sequence[str] | None = None) -> subprocess.Popen[bytes]:
+    def recorded(command: Sequence[str] | None = None) -> Child:
         started.append(spawn(command))
         return started[-1]
 
@@ -375,7 +376,10 @@ def _demo_in_tmux(tmux: list[str], session: str, tmp_path: Path) -> tuple[int, i
                                  check=True).stdout.split()[0])
     child = int(subprocess.run(["pgrep", "-P", str(monitor)], capture_output=True, text=True,
                                check=True).stdout.split()[0])
-    assert "callwatch.sim.demo" in Path(f"/proc/{child}/cmdline").read_text()
+    assert Path(f"/proc/{child}/comm").read_text().strip() == "callwatch-sim"  # forked
+    terminal = _tmux(tmux, "display", "-p", "-t", session, "#{pane_tty}").strip()
+    held = [os.readlink(f"/proc/{child}/fd/{fd}") for fd in os.listdir(f"/proc/{child}/fd")]
+    assert terminal and terminal not in held  # the terminal is the monitor's alone
     return monitor, child
 
 

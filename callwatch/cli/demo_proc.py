@@ -1,17 +1,17 @@
 """``callwatch --demo``'s simulator as a child process (``callwatch.sim.demo``).
 
 Started first thing, before the monitor's imports, so it boots on the other core while
-Textual loads. The monitor never imports the simulator, Starlette or uvicorn: it talks
-HTTP to the child on loopback. The child never outlives the monitor: it ends at its
-stdin's end of file (the monitor closed the pipe, or died, even by SIGKILL), and
-:meth:`DemoSim.close` ends and reaps it on every way out. Its output goes to a pipe read
-here, never to the terminal; its last lines are the message when it fails.
+Textual loads: forked where that is safe (``demo_fork``), else a new interpreter. The
+monitor never imports the simulator, Starlette or uvicorn (the child does, after the
+fork): it talks HTTP to the child on loopback. The child never outlives the monitor: it
+ends at its stdin's end of file (the monitor closed the pipe, or died, even by SIGKILL),
+and :meth:`DemoSim.close` ends and reaps it on every way out. Its output goes to a pipe
+read here, never to the terminal; its last lines are the message when it fails.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from contextlib import suppress
@@ -22,6 +22,8 @@ from callwatch.errors import TransportError
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+    from callwatch.cli.demo_fork import Child
 
 PORT_TIMEOUT = 15.0  # s: the child binds its port before anything slow
 READY_TIMEOUT = 60.0  # s: it imports the simulator and starts serving (loaded machines)
@@ -46,18 +48,36 @@ def _settle(fut: Future[T], outcome: T | BaseException) -> None:
             fut.set_result(outcome)
 
 
-def child_command() -> list[str]:
+def sim_command() -> list[str]:
+    """The simulator as a new interpreter (where forking is not safe)."""
     return [sys.executable, "-c", "from callwatch.sim.demo import main; main()"]
 
 
-def spawn(command: Sequence[str] | None = None) -> subprocess.Popen[bytes]:
+def child_command() -> list[str] | None:
+    """What to run as the child; None: the simulator itself (tests put another here)."""
+    return None
+
+
+def spawn(command: Sequence[str] | None = None) -> Child:
     """Start the child, nothing more (the first thing ``callwatch --demo`` does)."""
+    command = command or child_command()
+    if command is None:
+        from callwatch.cli import demo_fork
+
+        if demo_fork.can_fork():
+            try:
+                return demo_fork.fork_simulator()
+            except OSError as exc:
+                raise DemoSimError(f"cannot start the demo simulator: {exc}") from None
+        command = sim_command()
+    import subprocess
+
     # Run from the folder holding this very callwatch package: the child imports it.
     root = os.path.dirname(os.path.dirname(os.path.realpath(callwatch.__file__)))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLWATCH_")}
     try:
         return subprocess.Popen(
-            list(command or child_command()), stdin=subprocess.PIPE,
+            list(command), stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=root, env=env,
             # Its own session: the terminal's signals (^C, hang-up) reach the monitor
             # only, which then ends the child itself.
@@ -70,7 +90,7 @@ class DemoSim:
     """The running child: its port, its readiness, and its end."""
 
     def __init__(self, command: Sequence[str] | None = None,
-                 proc: subprocess.Popen[bytes] | None = None) -> None:
+                 proc: Child | None = None) -> None:
         import threading
         from collections import deque
         from concurrent.futures import Future
@@ -146,6 +166,8 @@ class DemoSim:
         if proc.poll() is None:
             with suppress(OSError):
                 proc.terminate()
+            import subprocess
+
             try:
                 proc.wait(STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
@@ -156,7 +178,7 @@ class DemoSim:
             proc.stdout.close()
 
 
-_early: subprocess.Popen[bytes] | None = None
+_early: Child | None = None
 
 
 def start_early() -> None:
