@@ -34,24 +34,48 @@ _missed = False  # compiled something the file did not hold: worth writing
 _installed = False
 
 
-def cache_file() -> str | None:
+def cache_path(name: str) -> str | None:
     """Beside callwatch's own bytecode (``sys.pycache_prefix`` honoured)."""
     tag = sys.implementation.cache_tag
     if tag is None:
         return None
     anchor = cache_from_source(os.path.join(os.path.dirname(__file__), "__init__.py"))
-    return os.path.join(os.path.dirname(anchor), f"dataclass-code.{tag}.marshal")
+    return os.path.join(os.path.dirname(anchor), f"{name}.{tag}.marshal")
 
 
-def _load(path: str) -> dict[str, CodeType]:
+def cache_file() -> str | None:
+    return cache_path("dataclass-code")
+
+
+def read_marshal(path: str, header: bytes) -> object:
+    """The file's data if it starts with ``header``; None if absent, foreign or bad."""
     try:
         with open(path, "rb") as f:
             data = f.read()
-        if data[:len(MAGIC_NUMBER)] != MAGIC_NUMBER:
-            return {}
-        codes = marshal.loads(data[len(MAGIC_NUMBER):])
+        if data[:len(header)] != header:
+            return None
+        return marshal.loads(data[len(header):])
     except (OSError, EOFError, ValueError, TypeError):
-        return {}
+        return None
+
+
+def write_marshal(path: str, header: bytes, data: Any) -> bool:
+    """Atomically (a reader sees the old file or the new one); False if it could not."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as f:
+            f.write(header + marshal.dumps(data))
+        os.replace(tmp, path)
+    except (OSError, ValueError):
+        with suppress(OSError):
+            os.unlink(tmp)
+        return False
+    return True
+
+
+def _load(path: str) -> dict[str, CodeType]:
+    codes = read_marshal(path, MAGIC_NUMBER)
     if not isinstance(codes, dict):
         return {}
     return {k: v for k, v in codes.items() if isinstance(k, str) and isinstance(v, CodeType)}
@@ -87,11 +111,18 @@ def install() -> None:
         _codes.update(_load(path))
     # dataclasses look ``exec`` up in their module's globals first (3.11 to 3.14).
     dataclasses.exec = cached_exec  # type: ignore[attr-defined]
+    from callwatch import recache
+
+    recache.install()  # the regular expressions' programs, the same way
 
 
 def save() -> None:
     """Write the file if this process compiled anything new (atomically; best effort)."""
     global _missed
+    if _installed:
+        from callwatch import recache
+
+        recache.save()
     path = cache_file()
     if not (_installed and _missed) or path is None or sys.dont_write_bytecode:
         return
@@ -101,14 +132,5 @@ def save() -> None:
     codes = {**_load(path), **_codes, **_used}
     if len(codes) > MAX_ENTRIES:
         codes = dict(_used)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "wb") as f:
-            f.write(MAGIC_NUMBER + marshal.dumps(codes))
-        os.replace(tmp, path)
-    except (OSError, ValueError):
-        with suppress(OSError):
-            os.unlink(tmp)
-        return
-    _codes.update(codes)
+    if write_marshal(path, MAGIC_NUMBER, codes):
+        _codes.update(codes)
