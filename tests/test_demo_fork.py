@@ -154,3 +154,20 @@ def test_with_another_thread_running_the_simulator_is_a_new_interpreter() -> Non
         """)
     assert out["popen"] is True and out["can_fork"] is False and out["ended"] is True
     assert "callwatch.sim.demo" in str(out["cmdline"])
+
+
+def test_what_is_imported_before_the_fork_the_monitor_imports_anyway() -> None:
+    """The shared imports cost the monitor nothing: it imports each of them itself on the
+    way to its first tasks (here without the fork: another thread makes it start a new
+    interpreter, so nothing is imported for the child's sake)."""
+    from callwatch.cli.demo_fork import SHARED_IMPORTS
+    from tests.test_demo_process import BUILD_AND_RUN
+
+    prelude = ("import threading\nthreading.Thread(target=threading.Event().wait, "
+               "daemon=True).start()\n")
+    proc = subprocess.run([sys.executable, "-c", prelude + BUILD_AND_RUN],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert "june-promo-01" in out["names"]  # the monitor got as far as its first tasks
+    assert set(SHARED_IMPORTS) <= set(out["modules"])

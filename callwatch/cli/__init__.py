@@ -33,14 +33,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     demo = "--demo" in args and not (args and args[0] in COMMANDS)
-    if demo:
-        from callwatch.cli import demo_proc
-
-        # First thing: its simulator boots on the other core while the monitor loads.
-        demo_proc.start_early()
     from callwatch import codecache
 
     codecache.install()  # before any dataclass is made: see callwatch/codecache.py
+    if demo:
+        from callwatch.cli import demo_proc
+
+        # At once: its simulator boots on the other core while the monitor loads (a
+        # forked one inherits the caches just installed).
+        demo_proc.start_early()
     try:
         return _main(args)
     finally:

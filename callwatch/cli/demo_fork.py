@@ -2,12 +2,13 @@
 
 A new interpreter pays its own start, ``site`` and ``import asyncio`` (~120 ms of CPU
 here, a third of the child's start) on the same two cores as the monitor's first
-frame. Forked once asyncio is imported (the monitor imports it anyway), the child
-inherits all of that and only imports the simulator. Forking is safe only while this
-process has one thread and on platforms that allow fork without exec; elsewhere
-``demo_proc`` runs a new interpreter as before. The child is what that one would be: its
-own session, stdin and stdout pipes to the monitor, no other descriptor (the terminal
-stays the monitor's), no CALLWATCH_ settings, and it always ends by ``os._exit``.
+frame. Forked once asyncio and the other modules both need are imported (the monitor
+imports them anyway), the child inherits all of that and only imports the simulator.
+Forking is safe only while this process has one thread and on platforms that allow
+fork without exec; elsewhere ``demo_proc`` runs a new interpreter as before. The child
+is what that one would be: its own session, stdin and stdout pipes to the monitor, no
+other descriptor (the terminal stays the monitor's), no CALLWATCH_ settings, and it
+always ends by ``os._exit``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ from contextlib import suppress
 from typing import IO, NoReturn, Protocol
 
 CHILD_NAME = b"callwatch-sim"  # what ps and top show for the child (15 bytes at most)
+
+# What the simulator imports and the monitor imports too before its first frame (a test
+# holds the monitor to that): imported once, before the fork, not once in each process.
+SHARED_IMPORTS = ("asyncio", "typing_extensions", "json", "datetime", "dataclasses",
+                  "hashlib", "random", "uuid", "platform", "mimetypes", "tempfile",
+                  "callwatch.api.brands", "callwatch.api.convert", "callwatch.api.signing",
+                  "callwatch.api.states")
 
 
 class Child(Protocol):
@@ -97,7 +105,10 @@ class Forked:
 def fork_simulator(target: Callable[[], int] | None = None) -> Forked:
     """Fork the demo's simulator (``callwatch.sim.demo.main``, or ``target``: tests);
     :func:`can_fork` first."""
-    import asyncio  # noqa: F401  # both processes need it: imported once, before the fork
+    import importlib
+
+    for name in SHARED_IMPORTS:
+        importlib.import_module(name)
 
     for stream in (sys.stdout, sys.stderr):
         with suppress(Exception):
