@@ -77,8 +77,9 @@ def _compile(pattern: Any, flags: int = 0) -> Any:
             return compiled
     entry = _fresh(pattern, flags)
     compiled = _sre.compile(pattern, *entry)
-    _used[key] = entry
-    _missed = True
+    if len(_used) < MAX_ENTRIES:  # patterns made at run time (from input) stop here
+        _used[key] = entry
+        _missed = True
     return compiled
 
 

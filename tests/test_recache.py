@@ -174,3 +174,18 @@ def test_the_monitors_start_reads_textual_and_richs_patterns(tmp_path: Path) -> 
     first, second = (json.loads(r.stdout) for r in runs)
     assert first["used"] >= 20 and first["missed"] is True  # Textual's CSS tokenizer, Rich
     assert second["missed"] is False
+
+
+def test_patterns_made_at_run_time_are_kept_up_to_a_bound(tmp_path: Path) -> None:
+    """A process that compiles a pattern per input (a filter typed by a user) keeps no
+    more than the file's bound, in memory or on disk."""
+    code = ("import json, re; from callwatch import codecache, recache\n"
+            "recache.MAX_ENTRIES = 50; codecache.install()\n"
+            "for i in range(500):\n    assert re.compile(f'task-{i}$').match(f'task-{i}')\n"
+            "print(json.dumps({'used': len(recache._used)})); codecache.save()")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, text=True,
+                          capture_output=True, timeout=60,
+                          env={**env, "PYTHONPYCACHEPREFIX": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"used": 50}
