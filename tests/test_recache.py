@@ -60,17 +60,20 @@ print(json.dumps(said))
 """
 
 
-def probe(prefix: Path | None, mode: str = "save", corpus: list[Any] | None = None,
-          **env: str) -> dict[str, Any]:
+def run(code: str, prefix: Path, *args: str, **env: str) -> Any:
+    """``code`` in a fresh Python, its bytecode under ``prefix``; its stdout, as JSON."""
     base = {k: v for k, v in os.environ.items()
             if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
-    if prefix is not None:
-        base["PYTHONPYCACHEPREFIX"] = str(prefix)
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, mode, json.dumps(corpus or CORPUS), json.dumps(SAMPLES)],
-        cwd=ROOT, text=True, capture_output=True, timeout=120, env={**base, **env})
+    proc = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, text=True,
+                          capture_output=True, timeout=120,
+                          env={**base, "PYTHONPYCACHEPREFIX": str(prefix), **env})
     assert proc.returncode == 0, proc.stderr
-    out: dict[str, Any] = json.loads(proc.stdout)
+    return json.loads(proc.stdout)
+
+
+def probe(prefix: Path, mode: str = "save", **env: str) -> dict[str, Any]:
+    out: dict[str, Any] = run(PROBE, prefix, mode, json.dumps(CORPUS), json.dumps(SAMPLES),
+                              **env)
     return out
 
 
@@ -129,12 +132,7 @@ def test_bad_patterns_still_fail_and_are_not_kept(tmp_path: Path) -> None:
             "codecache.install()\n"
             "try:\n    re.compile('(unclosed')\nexcept re.error as e:\n    err = str(e)\n"
             "print(json.dumps({'err': err, 'kept': [k[0] for k in recache._used]}))")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, text=True,
-                          capture_output=True, timeout=60,
-                          env={**env, "PYTHONPYCACHEPREFIX": str(tmp_path)})
-    assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
+    out = run(code, tmp_path)
     assert out["err"].startswith("missing ), unterminated subpattern")
     assert "(unclosed" not in out["kept"]
 
@@ -152,12 +150,7 @@ def test_where_pythons_internals_differ_it_stays_out_of_the_way(tmp_path: Path) 
             "codecache.install()\n"
             "print(json.dumps({'installed': re._compiler.compile is recache._compile,\n"
             "                  'works': re.compile(r'(a)(b)').match('ab').groups()}))")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, text=True,
-                          capture_output=True, timeout=60,
-                          env={**env, "PYTHONPYCACHEPREFIX": str(tmp_path)})
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout) == {"installed": False, "works": ["a", "b"]}
+    assert run(code, tmp_path) == {"installed": False, "works": ["a", "b"]}
 
 
 def test_the_monitors_start_reads_textual_and_richs_patterns(tmp_path: Path) -> None:
@@ -166,12 +159,7 @@ def test_the_monitors_start_reads_textual_and_richs_patterns(tmp_path: Path) -> 
             "import callwatch.tui.app\n"
             "print(json.dumps({'used': len(recache._used), 'missed': recache._missed}))\n"
             "codecache.save()")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(tmp_path)
-    runs = [subprocess.run([sys.executable, "-c", code], cwd=ROOT, text=True,
-                           capture_output=True, timeout=120, env=env) for _ in range(2)]
-    assert all(r.returncode == 0 for r in runs), runs[-1].stderr
-    first, second = (json.loads(r.stdout) for r in runs)
+    first, second = run(code, tmp_path), run(code, tmp_path)
     assert first["used"] >= 20 and first["missed"] is True  # Textual's CSS tokenizer, Rich
     assert second["missed"] is False
 
@@ -183,9 +171,4 @@ def test_patterns_made_at_run_time_are_kept_up_to_a_bound(tmp_path: Path) -> Non
             "recache.MAX_ENTRIES = 50; codecache.install()\n"
             "for i in range(500):\n    assert re.compile(f'task-{i}$').match(f'task-{i}')\n"
             "print(json.dumps({'used': len(recache._used)})); codecache.save()")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, text=True,
-                          capture_output=True, timeout=60,
-                          env={**env, "PYTHONPYCACHEPREFIX": str(tmp_path)})
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout) == {"used": 50}
+    assert run(code, tmp_path) == {"used": 50}
